@@ -1,0 +1,68 @@
+// PUBLISH (3.3) and the acknowledgements that answer it (PUBACK, PUBREC, PUBREL, PUBCOMP).
+import { Err } from "../errors";
+import { room, writeHeader, T } from "./packet";
+import { badName } from "./topic";
+import { Payload, payloadBytes, strBytes, writeField, writePayload } from "./strings";
+
+/**
+ * Encodes PUBLISH at `o`; returns the end offset or a negative Err. `id` is used for QoS 1 and 2
+ * only (1..65535 [MQTT-2.3.1-1]); DUP is refused on QoS 0 [MQTT-3.3.1-2].
+ */
+export function encodePublish(
+  b: Uint8Array,
+  o: number,
+  topic: string,
+  payload: Payload | null | undefined,
+  qos: number,
+  retain: boolean,
+  dup: boolean,
+  id: number
+): number {
+  var nt = strBytes(topic), np = payloadBytes(payload);
+  if (nt < 1 || nt > 65535 || badName(topic)) return -Err.Topic;
+  if (qos !== 0 && qos !== 1 && qos !== 2) return -Err.Qos;
+  if (qos ? !(id >= 1 && id <= 65535) : dup) return -Err.Options;
+  if (np < 0) return -Err.TooBig;
+  var n = 2 + nt + (qos ? 2 : 0) + np;
+  o = room(b, o, n);
+  if (o < 0) return o;
+  o = writeHeader(b, o, (T.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), n);
+  o = writeField(b, o, topic, nt);
+  if (qos) {
+    b[o++] = id >> 8;
+    b[o++] = id & 255;
+  }
+  return writePayload(b, o, payload);
+}
+
+/**
+ * Offset of the packet identifier of the QoS>0 PUBLISH encoded at `o`: lets a resend set DUP
+ * and a new session renumber the packet in place, without encoding it again.
+ */
+export function publishIdOffset(b: Uint8Array, o: number): number {
+  var i = o + 1;
+  while (b[i++] & 128);
+  return i + 2 + ((b[i] << 8) | b[i + 1]);
+}
+
+/**
+ * Encodes a two-byte acknowledgement: PUBACK, PUBREC, PUBREL (flags 0010 [MQTT-3.6.1-1]),
+ * PUBCOMP, or UNSUBACK's client-side kin; `type` is the packet type.
+ */
+export function encodeAck(b: Uint8Array, o: number, type: number, id: number): number {
+  if (!(id >= 1 && id <= 65535)) return -Err.Options;
+  if (o + 4 > b.length) return -Err.NoRoom;
+  b[o] = (type << 4) | (type == T.PUBREL ? 2 : 0);
+  b[o + 1] = 2;
+  b[o + 2] = id >> 8;
+  b[o + 3] = id & 255;
+  return o + 4;
+}
+
+/** Encodes a packet with no body: PINGREQ or DISCONNECT (E0 00 [MQTT-3.14.1-1]). */
+export function encodeEmpty(b: Uint8Array, o: number, type: number): number {
+  if (o + 2 > b.length) return -Err.NoRoom;
+  b[o] = type << 4;
+  b[o + 1] = 0;
+  return o + 2;
+}

@@ -1,0 +1,126 @@
+// MQTT strings and the bytes of payloads. On Espruino targets a JS string is already a byte string
+// (text typed on a board is UTF-8 bytes, one char per byte), so its chars are written as they are
+// and only checked. On Node a JS string is UTF-16 and is encoded to UTF-8 here, straight from
+// charCodeAt, without TextEncoder or Buffer.
+
+/**
+ * True when bytes s..e of `b` (a Uint8Array or an 8-bit string) are not a well-formed MQTT UTF-8
+ * string: ill-formed UTF-8, overlong forms, surrogates, code points past U+10FFFF [MQTT-1.5.3-1],
+ * or U+0000 [MQTT-1.5.3-2]. Chars above 0xFF in a string are rejected too (not bytes).
+ */
+export function badUtf8(b: Uint8Array | string, s: number, e: number): boolean {
+  var str = typeof b == "string";
+  while (s < e) {
+    var c = str ? (b as string).charCodeAt(s++) : (b as Uint8Array)[s++];
+    if (c < 0x80) {
+      if (!c) return true;
+      continue;
+    }
+    var n, lo = 0x80, hi = 0xbf;
+    if (c < 0xc2) return true;
+    if (c < 0xe0) n = 1;
+    else if (c < 0xf0) {
+      n = 2;
+      if (c == 0xe0) lo = 0xa0;
+      else if (c == 0xed) hi = 0x9f;
+    } else if (c < 0xf5) {
+      n = 3;
+      if (c == 0xf0) lo = 0x90;
+      else if (c == 0xf4) hi = 0x8f;
+    } else return true;
+    while (n--) {
+      if (s >= e) return true;
+      c = str ? (b as string).charCodeAt(s++) : (b as Uint8Array)[s++];
+      if (c < lo || c > hi) return true;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+  }
+  return false;
+}
+
+/**
+ * Bytes that `s` takes on the wire, or -1 when it cannot be sent as an MQTT UTF-8 string.
+ * With `bin` (payloads, passwords) U+0000 is allowed and, on Node, a lone surrogate becomes
+ * U+FFFD as Buffer would write it; without it both are refused [MQTT-1.5.3-1, MQTT-1.5.3-2].
+ */
+export function strBytes(s: string, bin?: boolean): number {
+  var l = s.length;
+  if (__ESPRUINO__) {
+    if (bin) {
+      for (var j = 0; j < l; j++) if (s.charCodeAt(j) > 255) return -1;
+      return l;
+    }
+    return badUtf8(s, 0, l) ? -1 : l;
+  }
+  var n = 0;
+  for (var i = 0; i < l; i++) {
+    var c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (!c && !bin) return -1;
+      n++;
+    } else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xe000) {
+      if (c < 0xdc00 && i + 1 < l && (c = s.charCodeAt(i + 1)) >= 0xdc00 && c < 0xe000) {
+        i++;
+        n += 4;
+      } else if (bin) n += 3;
+      else return -1;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Writes the bytes of `s` (already measured by strBytes) at `o`; returns the end offset. */
+export function writeStr(b: Uint8Array, o: number, s: string): number {
+  var l = s.length;
+  for (var i = 0; i < l; i++) {
+    var c = s.charCodeAt(i);
+    if (__ESPRUINO__ || c < 0x80) b[o++] = c;
+    else if (c < 0x800) {
+      b[o++] = 0xc0 | (c >> 6);
+      b[o++] = 0x80 | (c & 63);
+    } else {
+      if (c >= 0xd800 && c < 0xe000) {
+        var d = i + 1 < l ? s.charCodeAt(i + 1) : 0;
+        if (c < 0xdc00 && d >= 0xdc00 && d < 0xe000) {
+          i++;
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          b[o++] = 0xf0 | (c >> 18);
+          b[o++] = 0x80 | ((c >> 12) & 63);
+          b[o++] = 0x80 | ((c >> 6) & 63);
+          b[o++] = 0x80 | (c & 63);
+          continue;
+        }
+        c = 0xfffd;
+      }
+      b[o++] = 0xe0 | (c >> 12);
+      b[o++] = 0x80 | ((c >> 6) & 63);
+      b[o++] = 0x80 | (c & 63);
+    }
+  }
+  return o;
+}
+
+/** A payload as the codec takes it: bytes, or a string (see strBytes with `bin`). */
+export type Payload = Uint8Array | string;
+
+/** Bytes a payload takes, or -1 when a string payload cannot be written as bytes. */
+export function payloadBytes(p: Payload | null | undefined): number {
+  return p == null ? 0 : typeof p == "string" ? strBytes(p, true) : p.length;
+}
+
+/** Writes a payload measured by payloadBytes; returns the end offset. */
+export function writePayload(b: Uint8Array, o: number, p: Payload | null | undefined): number {
+  if (p == null) return o;
+  if (typeof p == "string") return writeStr(b, o, p);
+  b.set(p, o);
+  return o + p.length;
+}
+
+/** Writes a 16-bit length and the string; returns the end offset. */
+export function writeField(b: Uint8Array, o: number, s: string, n: number): number {
+  b[o] = n >> 8;
+  b[o + 1] = n & 255;
+  return writeStr(b, o + 2, s);
+}
