@@ -53,10 +53,10 @@ export interface Decoder {
   _big: boolean;
 }
 
-/** A decoder with a receive buffer of `size` bytes; `cb` receives every packet. */
-export function createDecoder(size: number, cb: (d: Decoder) => void): Decoder {
+/** A decoder over receive buffer `buf` (the caller allocates it once); `cb` receives every packet. */
+export function createDecoder(buf: Uint8Array, cb: (d: Decoder) => void): Decoder {
   return {
-    _buf: new Uint8Array(size),
+    _buf: buf,
     _cb: cb,
     _st: St.Header,
     _len: 0,

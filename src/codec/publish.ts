@@ -1,6 +1,6 @@
 // PUBLISH (3.3) and the acknowledgements that answer it (PUBACK, PUBREC, PUBREL, PUBCOMP).
 import { Err } from "../errors";
-import { room, writeHeader, T } from "./packet";
+import { headerSize, MAX_LENGTH, room, writeHeader, T } from "./packet";
 import { badName } from "./topic";
 import { Payload, payloadBytes, strBytes, writeField, writePayload } from "./strings";
 
@@ -8,6 +8,25 @@ import { Payload, payloadBytes, strBytes, writeField, writePayload } from "./str
  * Encodes PUBLISH at `o`; returns the end offset or a negative Err. `id` is used for QoS 1 and 2
  * only (1..65535 [MQTT-2.3.1-1]); DUP is refused on QoS 0 [MQTT-3.3.1-2].
  */
+/** Remaining Length of a PUBLISH, or a negative Err when topic, QoS or payload are invalid. */
+function publishBody(topic: string, payload: Payload | null | undefined, qos: number): number {
+  var nt = strBytes(topic), np = payloadBytes(payload);
+  if (nt < 1 || nt > 65535 || badName(topic)) return -Err.Topic;
+  if (qos !== 0 && qos !== 1 && qos !== 2) return -Err.Qos;
+  if (np < 0) return -Err.TooBig;
+  np += 2 + nt + (qos ? 2 : 0);
+  return np > MAX_LENGTH ? -Err.TooBig : np;
+}
+
+/**
+ * Bytes the PUBLISH takes on the wire (fixed header included), or a negative Err when it is
+ * invalid: lets a caller reserve exactly that room before encoding.
+ */
+export function publishSize(topic: string, payload: Payload | null | undefined, qos: number): number {
+  var n = publishBody(topic, payload, qos);
+  return n < 0 ? n : headerSize(n) + n;
+}
+
 export function encodePublish(
   b: Uint8Array,
   o: number,
@@ -18,16 +37,13 @@ export function encodePublish(
   dup: boolean,
   id: number
 ): number {
-  var nt = strBytes(topic), np = payloadBytes(payload);
-  if (nt < 1 || nt > 65535 || badName(topic)) return -Err.Topic;
-  if (qos !== 0 && qos !== 1 && qos !== 2) return -Err.Qos;
+  var n = publishBody(topic, payload, qos);
+  if (n < 0) return n;
   if (qos ? !(id >= 1 && id <= 65535) : dup) return -Err.Options;
-  if (np < 0) return -Err.TooBig;
-  var n = 2 + nt + (qos ? 2 : 0) + np;
   o = room(b, o, n);
   if (o < 0) return o;
   o = writeHeader(b, o, (T.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), n);
-  o = writeField(b, o, topic, nt);
+  o = writeField(b, o, topic, strBytes(topic));
   if (qos) {
     b[o++] = id >> 8;
     b[o++] = id & 255;

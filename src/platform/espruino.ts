@@ -1,0 +1,106 @@
+// The Espruino adapter. Sockets deliver and take Strings (one char per byte): incoming chunks go
+// to the decoder as they are, outgoing bytes become one flat string with E.toString (write()
+// would send a typed array as comma-separated text). write() returns false; `drain` says when to
+// go on. Errors are {code, message} with negative codes; TLS comes from require("tls").
+import { Err } from "../errors";
+import { Platform, SocketSink } from "./types";
+
+/** What the adapter is built over: the board's globals, or the harness's fakes in tests. */
+export interface EspruinoEnv {
+  _net: () => any;
+  _tls: () => any;
+  _E: any;
+  _now: () => number;
+  _setInterval: (fn: () => void, ms: number) => any;
+  _clearInterval: (h: any) => void;
+  _setTimeout: (fn: () => void, ms: number) => any;
+}
+
+/** Espruino's socket error codes [source]: -2 out of memory, -13/-14 TLS. */
+function code(e: any): number {
+  var c = e && e.code;
+  return c == -2 ? Err.NoMemory : c == -13 || c == -14 ? Err.Tls : Err.Socket;
+}
+
+export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
+  function str(b: Uint8Array, a: number, e: number): any {
+    return g._E.toString(b.subarray(a, e));
+  }
+  return {
+    _open: function (c: SocketSink, host: string, port: number, tls: any) {
+      var s: any,
+        o: any = { host: host, port: port },
+        k: any;
+      if (tls) {
+        if (!__TLS__) throw { code: Err.NoTls };
+        if (typeof tls == "object") for (k in tls) o[k] = tls[k];
+      }
+      s = (tls ? g._tls() : g._net()).connect(o, function () {
+        c._opened(s);
+      });
+      s.on("data", function (d: string) {
+        c._data(s, d);
+      });
+      s.on("drain", function () {
+        c._drain(s);
+      });
+      // An error may come without a close, and a close without an error: either ends the socket
+      // for the client, which ignores whatever the socket says after that.
+      s.on("error", function (e: any) {
+        c._closed(s, code(e), e && e.code);
+      });
+      s.on("close", function () {
+        c._closed(s, 0);
+      });
+      return s;
+    },
+    _write: function (s: any, b: Uint8Array, a: number, e: number) {
+      var t = str(b, a, e);
+      if (t === undefined) throw { code: Err.NoMemory };
+      s.write(t);
+      return false;
+    },
+    _close: function (s: any) {
+      s.end();
+    },
+    _now: function () {
+      return g._now();
+    },
+    _every: function (fn: () => void, ms: number) {
+      return g._setInterval(fn, ms);
+    },
+    _later: function (fn: () => void) {
+      g._setTimeout(fn, 0);
+    },
+    _stop: function (h: any) {
+      g._clearInterval(h);
+    },
+    _alloc: function (n: number) {
+      return new Uint8Array(n);
+    },
+    _topic: str,
+    _payload: str,
+    _rand: Math.random,
+    _tick: tick,
+  };
+}
+
+/** The environment of a real board. */
+export function boardEnv(): EspruinoEnv {
+  return {
+    _net: function () {
+      return require("net");
+    },
+    _tls: function () {
+      return require("tls");
+    },
+    _E: E,
+    _now: Date.now,
+    _setInterval: setInterval,
+    _clearInterval: clearInterval,
+    _setTimeout: setTimeout,
+  };
+}
+
+declare var require: (m: string) => any;
+declare var E: any;

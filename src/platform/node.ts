@@ -1,0 +1,95 @@
+// The Node adapter: net/tls sockets with Buffer chunks (decoded in place when a packet lies in one
+// chunk), back-pressure from write()'s result and `drain`. TLS verifies the server by default.
+import { Err } from "../errors";
+import { Platform, SocketSink } from "./types";
+
+export interface NodeEnv {
+  _net: any;
+  _tls: any;
+  _now: () => number;
+  _setInterval: (fn: () => void, ms: number) => any;
+  _clearInterval: (h: any) => void;
+  _setTimeout: (fn: () => void, ms: number) => any;
+}
+
+/** Node's error codes: TLS and certificate failures get their own code (314). */
+function code(e: any): number {
+  var c = String((e && e.code) || "");
+  return /CERT|TLS|SSL|ALTNAME|SELF_SIGNED|VERIFY/.test(c) || /certificate|TLS|SSL/.test(String(e && e.message)) ? Err.Tls : Err.Socket;
+}
+
+export function nodePlatform(g: NodeEnv, tick: number): Platform {
+  return {
+    _open: function (c: SocketSink, host: string, port: number, tls: any) {
+      var s: any, o: any = { host: host, port: port }, k: any, ev = "connect";
+      if (tls) {
+        o.servername = host;
+        if (typeof tls == "object") for (k in tls) o[k] = tls[k];
+        s = g._tls.connect(o);
+        ev = "secureConnect";
+      } else s = g._net.connect(o);
+      s.setNoDelay && s.setNoDelay(true);
+      s.on(ev, function () {
+        c._opened(s);
+      });
+      s.on("data", function (d: Uint8Array) {
+        c._data(s, d);
+      });
+      s.on("drain", function () {
+        c._drain(s);
+      });
+      s.on("error", function (e: any) {
+        c._closed(s, code(e), e && e.code);
+      });
+      s.on("close", function () {
+        c._closed(s, 0);
+      });
+      return s;
+    },
+    _write: function (s: any, b: Uint8Array, a: number, e: number) {
+      // A copy: the socket may hold on to what it is given until it is flushed.
+      return s.write(Buffer.from(b.subarray(a, e)));
+    },
+    _close: function (s: any) {
+      s.destroy();
+    },
+    _now: function () {
+      return g._now();
+    },
+    _every: function (fn: () => void, ms: number) {
+      return g._setInterval(fn, ms);
+    },
+    _later: function (fn: () => void) {
+      g._setTimeout(fn, 0);
+    },
+    _stop: function (h: any) {
+      g._clearInterval(h);
+    },
+    _alloc: function (n: number) {
+      return Buffer.alloc(n);
+    },
+    _topic: function (b: Uint8Array, a: number, e: number) {
+      return Buffer.from(b.buffer, b.byteOffset, b.length).toString("utf8", a, e);
+    },
+    _payload: function (b: Uint8Array, a: number, e: number) {
+      return Buffer.from(b.subarray(a, e));
+    },
+    _rand: Math.random,
+    _tick: tick,
+  };
+}
+
+/** The environment of a Node process. */
+export function processEnv(): NodeEnv {
+  return {
+    _net: require("net"),
+    _tls: require("tls"),
+    _now: Date.now,
+    _setInterval: setInterval,
+    _clearInterval: clearInterval,
+    _setTimeout: setTimeout,
+  };
+}
+
+declare var require: (m: string) => any;
+declare var Buffer: any;

@@ -1,0 +1,38 @@
+// What the session needs from a platform: a socket, a clock and a timer, and a way to hand bytes
+// to the application. A target supplies one of these (src/platform/espruino.ts, node.ts); the
+// simulated-socket harness runs the same adapters over a fake `net` and a virtual clock.
+
+/** The client's side of a socket: the adapter calls these with the socket they concern. */
+export interface SocketSink {
+  _opened(s: any): void;
+  _data(s: any, chunk: Uint8Array | string): void;
+  _drain(s: any): void;
+  /** The socket is gone (error or close); `code` is an Err, `errno` the platform's own code. */
+  _closed(s: any, code: number, errno?: any): void;
+}
+
+export interface Platform {
+  /** Opens a connection and wires its events to `c`; may throw (Espruino does, synchronously). */
+  _open(c: SocketSink, host: string, port: number, tls: any): any;
+  /**
+   * Writes bytes a..e of `b`; the bytes are copied or taken before it returns. False when the
+   * caller should wait for `_drain` before writing more. Throws when the platform cannot.
+   */
+  _write(s: any, b: Uint8Array, a: number, e: number): boolean;
+  _close(s: any): void;
+  /** Milliseconds; may jump (the session copes). */
+  _now(): number;
+  _every(fn: () => void, ms: number): any;
+  _later(fn: () => void): void;
+  _stop(h: any): void;
+  /** A receive buffer of `n` bytes (a Buffer on Node, so topics decode without a copy). */
+  _alloc(n: number): Uint8Array;
+  /** The topic the application sees: an 8-bit string on Espruino, a UTF-8-decoded string on Node. */
+  _topic(b: Uint8Array, a: number, e: number): string | undefined;
+  /** A payload the application may keep (undefined when memory ran out). */
+  _payload(b: Uint8Array, a: number, e: number): any;
+  /** A number in [0, 1) for backoff jitter. */
+  _rand(): number;
+  /** Milliseconds between ticks of the session's single timer. */
+  _tick: number;
+}
