@@ -61,13 +61,23 @@ export interface Options {
 /** A subscribe or unsubscribe request: the unit acknowledged by one SUBACK or UNSUBACK. */
 interface Req {
   _f: string[];
+  /** QoS per filter; null for an unsubscribe. */
+  _q: number[] | null;
+  _cb: any;
+  /** Packet id while waiting for the ack; 0 while not sent on this connection. */
+  _id: number;
+}
+
+/** A subscription the client holds: made again when the broker lost the session. */
+interface Sub {
+  _f: string;
   _q: number;
   _h: any;
-  _cb: any;
-  /** Packet id while waiting for the ack; 0 once acknowledged; -1 while never sent. */
-  _id: number;
-  /** True for an unsubscribe. */
-  _u: boolean;
+}
+
+/** Our code for something thrown by the platform: its own when it carries one of ours. */
+function codeOf(x: any): number {
+  return x && x.code > 300 ? x.code : Err.Socket;
 }
 
 function err(code: number, cause?: any): any {
@@ -109,6 +119,7 @@ export class Client implements SocketSink {
   _es = 0;
   _pid = 0;
   _reqs: Req[] = [];
+  _subs: Sub[] = [];
   _pk = { qos: 0, retain: false, dup: false };
 
   // The outbox: a ring of encoded PUBLISH packets in `_ob`, described by parallel slot arrays.
@@ -253,7 +264,7 @@ export class Client implements SocketSink {
       this._sock = this._p._open(this, o.host as string, o.port as number, o.tls);
     } catch (x) {
       this._sock = null;
-      this._lost(Err.Socket, x);
+      this._lost(codeOf(x), x);
     }
   }
 
@@ -344,7 +355,7 @@ export class Client implements SocketSink {
       this._ls = this._now;
       return true;
     } catch (x) {
-      this._drop(x && (x as any).code == Err.NoMemory ? Err.NoMemory : Err.Socket, x);
+      this._drop(codeOf(x), x);
       return false;
     }
   }
@@ -368,7 +379,6 @@ export class Client implements SocketSink {
       this._bo = 0;
       this._resume(sp);
       this._emit("connect", { sessionPresent: !!sp, returnCode: 0 });
-      this._pump();
       return;
     }
     if (st != S.Connected) return;
@@ -388,16 +398,14 @@ export class Client implements SocketSink {
         pk.retain = !!(d._flags & 1);
         pk.dup = !!(d._flags & 8);
         this._emit("message", topic, pl, pk);
-        var r = this._reqs;
-        for (var i = 0; i < r.length; i++)
-          if (!r[i]._u && r[i]._h)
-            for (var j = 0; j < r[i]._f.length; j++)
-              if (matches(r[i]._f[j], topic))
-                try {
-                  r[i]._h.call(this, topic, pl, pk);
-                } catch (x) {
-                  this._error(Err.Handler, x);
-                }
+        var u = this._subs;
+        for (var i = 0; i < u.length; i++)
+          if (u[i]._h && matches(u[i]._f, topic))
+            try {
+              u[i]._h.call(this, topic, pl, pk);
+            } catch (x) {
+              this._error(Err.Handler, x);
+            }
       }
       // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2]; unhandled ones too [MQTT-4.5.0-2].
       if (q && this._st == S.Connected) this._ctl(encodeAck(this._tx, 0, T.PUBACK, id));
@@ -418,35 +426,31 @@ export class Client implements SocketSink {
       }
       this.stats.ignored++;
     } else if (t == T.SUBACK || t == T.UNSUBACK) {
-      this._acked(d, t == T.UNSUBACK);
+      this._acked(d, t == T.SUBACK);
     } else if (t != T.PINGRESP || !pinged) this.stats.ignored++;
   }
 
   /** SUBACK or UNSUBACK: completes the request with that id. */
-  _acked(d: Decoder, u: boolean): void {
+  _acked(d: Decoder, sub: boolean): void {
     var r = this._reqs, id = d._id;
     for (var i = 0; i < r.length; i++) {
-      var q = r[i];
-      if (q._id != id || q._u != u) continue;
-      q._id = 0;
-      var cb = q._cb, g: any = [], bad = 0;
-      q._cb = null;
-      if (u) r.splice(i, 1);
-      else {
+      var q = r[i], g: any = [], bad = 0;
+      if (q._id != id || !q._q != !sub) continue;
+      if (sub) {
         if (d._pe - d._ps != q._f.length) return this._drop(Err.SubackCount);
-        var keep: string[] = [];
         for (var j = 0; j < q._f.length; j++) {
           var c = d._d[d._ps + j];
           g.push({ topic: q._f[j], qos: c });
-          if (c == 0x80) bad++;
-          else keep.push(q._f[j]);
+          // A refused filter is not kept: no handler for it, not made again after a reconnect.
+          if (c == 0x80) {
+            bad++;
+            this._forget(q._f[j]);
+          }
         }
-        // A refused filter is not kept: no handler for it, not sent again after a reconnect.
-        q._f = keep;
-        if (!keep.length) r.splice(i, 1);
       }
-      if (bad && !cb) this._error(Err.SubscribeRefused);
-      this._call(cb, bad ? Err.SubscribeRefused : 0, u ? undefined : g);
+      r.splice(i, 1);
+      if (bad && !q._cb) this._error(Err.SubscribeRefused);
+      this._call(q._cb, bad ? Err.SubscribeRefused : 0, sub ? g : undefined);
       return;
     }
     this.stats.ignored++;
@@ -460,8 +464,8 @@ export class Client implements SocketSink {
   _resume(sp: number): void {
     if (__QOS1__)
       for (var i = 0; i < this._qn; i++) {
-        var s = (this._qh + i) % this._qf.length, f = this._qf[s];
-        if (f & F.Was) {
+        var s = (this._qh + i) % this._qf.length, fl = this._qf[s];
+        if (fl & F.Was) {
           var at = this._qs[s];
           if (sp) this._ob[at] |= 8;
           else {
@@ -472,17 +476,26 @@ export class Client implements SocketSink {
             this._ob[io] = this._qi[s] >> 8;
             this._ob[io + 1] = this._qi[s] & 255;
           }
-          this._qf[s] = f & ~F.Was;
+          this._qf[s] = fl & ~F.Was;
         }
       }
-    var r = this._reqs;
+    this._pump();
+    var r = this._reqs, u = this._subs, f: string[] = [], qs: number[] = [];
+    if (!sp && u.length) {
+      for (var k = 0; k < u.length; k++) {
+        f.push(u[k]._f);
+        qs.push(u[k]._q);
+      }
+      // Made again as one request nobody waits for; the ones the app waits for follow.
+      r.unshift({ _f: f, _q: qs, _cb: null, _id: 0 });
+    }
     for (var j = 0; j < r.length; j++) {
       var q = r[j];
-      if (q._u && !sp) {
+      if (!q._q && !sp) {
         // The broker has no session, so nothing to unsubscribe from.
         r.splice(j--, 1);
         this._call(q._cb, 0);
-      } else if (!sp || q._id) this._req(q);
+      } else this._req(q);
     }
   }
 
@@ -634,39 +647,41 @@ export class Client implements SocketSink {
   }
 
   _request(filters: any, q: number, h: any, cb: any, u: boolean): void {
-    var f: string[] = typeof filters == "string" ? [filters] : filters, code = 0;
+    var f: string[] = typeof filters == "string" ? [filters] : filters, code = 0, qs: number[] = [], i;
     if (this._ending || this._st == S.Ended) code = Err.Ended;
     else if (q !== 0 && (q !== 1 || !__QOS1__)) code = Err.Qos;
     else if (!f || !f.length) code = Err.Filter;
-    else for (var i = 0; i < f.length; i++) if (typeof f[i] != "string" || badFilter(f[i])) code = Err.Filter;
+    else for (i = 0; i < f.length; i++) if (typeof f[i] != "string" || badFilter(f[i])) code = Err.Filter;
     if (code) return this._fail(cb, code);
-    var r: Req = { _f: f.slice(), _q: q, _h: h, _cb: cb, _id: -1, _u: u };
-    if (u) {
-      // Handlers for these filters go now; the request itself is sent (or dropped) by the session.
-      var rs = this._reqs;
-      for (var k = rs.length - 1; k >= 0; k--)
-        if (!rs[k]._u) {
-          for (var j = rs[k]._f.length - 1; j >= 0; j--) if (f.indexOf(rs[k]._f[j]) >= 0) rs[k]._f.splice(j, 1);
-          if (!rs[k]._f.length && rs[k]._id <= 0) this._call(rs.splice(k, 1)[0]._cb, 0, []);
-        }
+    for (i = 0; i < f.length; i++) {
+      // Subscribing again to a filter replaces it, as the broker does [MQTT-3.8.4-3].
+      this._forget(f[i]);
+      if (!u) this._subs.push({ _f: f[i], _q: q, _h: h });
+      qs.push(q);
+    }
+    var r: Req = { _f: f.slice(), _q: u ? null : qs, _cb: cb, _id: 0 };
+    if (u && this._o.clean && this._st != S.Connected) {
+      // A clean session forgets subscriptions with the connection: nothing to tell the broker.
+      this._call(cb, 0);
+      return;
     }
     this._reqs.push(r);
     if (this._st == S.Connected) this._req(r);
-    else if (u && this._o.clean) {
-      // A clean session forgets subscriptions with the connection: nothing to tell the broker.
-      this._reqs.pop();
-      this._call(cb, 0);
-    }
   }
 
-  /** Encodes and sends a request with a fresh id (a request waits for the connection otherwise). */
+  _forget(f: string): void {
+    var u = this._subs;
+    for (var i = u.length - 1; i >= 0; i--) if (u[i]._f == f) u.splice(i, 1);
+  }
+
+  /** Encodes and sends a request with a fresh id. */
   _req(r: Req): void {
     var n = 7, i;
     for (i = 0; i < r._f.length; i++) n += 3 + 3 * r._f[i].length;
     var b = new Uint8Array(n);
     r._id = 0;
     r._id = this._nid();
-    n = encodeSubscribe(b, 0, r._id, r._f, r._u ? null : r._q);
+    n = encodeSubscribe(b, 0, r._id, r._f, r._q);
     if (n < 0) return this._fail(r._cb, -n);
     this._out(b, 0, n);
   }
@@ -722,6 +737,7 @@ export class Client implements SocketSink {
     var r = this._reqs;
     this._reqs = [];
     for (i = 0; i < r.length; i++) this._call(r[i]._cb, Err.Ended);
+    this._subs = [];
     if (s) this._emit("close");
     if (was == S.Connected) this._emit("offline");
     this._emit("end");
