@@ -1,0 +1,36 @@
+import { describe, it, expect } from "vitest";
+import { rig, str, text } from "./helpers";
+import { ScriptedBroker, startAedes } from "../sim/broker";
+
+describe("client over the simulated network", () => {
+  it("sends CONNECT first and fires connect only after CONNACK 0 [MQTT-3.1.0-1]", () => {
+    const { sim, make } = rig();
+    const broker = new ScriptedBroker(sim);
+    const c = make();
+    let connected = 0;
+    c.on("connect", () => connected++);
+    const p = broker.expectPacket("connect");
+    expect(p.clientId).toBe("dev1");
+    expect(connected).toBe(0);
+    broker.connack(0, false);
+    broker.expectNoPacket(10);
+    expect(connected).toBe(1);
+    expect(sim.violations).toEqual([]);
+  });
+
+  it("round-trips QoS 1 through aedes", async () => {
+    const { sim, make } = rig();
+    const a = await startAedes(sim);
+    const c = make();
+    const got: string[] = [];
+    let acked = false;
+    c.subscribe("t/#", { qos: 1, handler: (t: string, p: any) => got.push(t + "=" + text(p)) }, () => {
+      c.publish("t/x", str("héllo"), { qos: 1 }, (e: any) => (acked = !e));
+    });
+    await sim.until(() => acked && got.length == 1, 5000);
+    expect(got).toEqual(["t/x=héllo"]);
+    c.end(true);
+    await a.stop();
+    expect(sim.violations).toEqual([]);
+  });
+});
