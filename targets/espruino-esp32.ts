@@ -1,7 +1,6 @@
 // ESP32 boards: 3,000-4,000 usable variables, TLS from the system heap. Buffers fit Home Assistant discovery messages (~1 KB).
 import { connector } from "../src/api";
 import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
-export { Err as codes } from "../src/errors";
 
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: true, QOS1: true, TLS: true };

@@ -1,7 +1,6 @@
 // ESP8266 boards: about 1,600 variables in all, no TLS. Small buffers; load it from Storage.
 import { connector } from "../src/api";
 import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
-export { Err as codes } from "../src/errors";
 
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: true, QOS1: true, TLS: false };

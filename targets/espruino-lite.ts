@@ -1,7 +1,6 @@
 // The smallest boards: QoS 0 only, no outbox (publishing offline fails at once), still with strict framing, ping timeout and reconnect.
 import { connector } from "../src/api";
 import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
-export { Err as codes } from "../src/errors";
 
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: true, QOS1: false, TLS: false };

@@ -1,7 +1,6 @@
 // STM32 boards: Espruino Pico (5,100 variables) and Espruino WiFi (8,190), TLS where the firmware has it.
 import { connector } from "../src/api";
 import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
-export { Err as codes } from "../src/errors";
 
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: true, QOS1: true, TLS: true };

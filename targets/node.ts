@@ -1,7 +1,6 @@
 // Node.js: net and tls, Buffer payloads, larger buffers.
 import { connector } from "../src/api";
 import { nodePlatform, processEnv } from "../src/platform/node";
-export { Err as codes } from "../src/errors";
 
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: false, QOS1: true, TLS: true };
