@@ -8,8 +8,9 @@
 //   ... --build                                       ignore dist/, build the codec from src/
 //
 // Phases: "whole" feeds each packet as one Uint8Array chunk (reported in place); "split" feeds it
-// in two chunks (assembled in the receive buffer). Prints one line per phase and then `gc: N`,
-// the total; exits 1 when N is not 0.
+// in two chunks (assembled in the receive buffer); "string" encodes as before but feeds a fixed
+// 8-bit string of a packet, as Espruino sockets deliver data (assembled in the receive buffer).
+// Prints one line per phase and then `gc: N`, the total; exits 1 when N is not 0.
 //
 // The codec is dist/node/codec.js (`npm run build`) when that is newer than src/; otherwise it
 // is built here, with the project's own build steps, into a cached file in the temp directory.
@@ -75,13 +76,20 @@ const d = createDecoder(rx, (x) => {
   lastLen = x._pe - x._ts;
 });
 
-function run(n, split) {
+const size = encodePublish(out, 0, topic, payload, 1, false, false, 1);
+let str = "";
+for (let i = 0; i < size; i++) str += String.fromCharCode(out[i]);
+str = str.split("").join(""); // one flat string, as a socket would hand over
+
+function run(n, phase) {
   for (let i = 0; i < n; i++) {
     const id = (i % 65535) + 1;
     const e = encodePublish(out, 0, topic, payload, 1, false, false, id);
     if (e < 0) throw new Error("encodePublish: " + e);
-    if (split) {
+    if (phase == "split") {
       if (feed(d, out, 0, 40) || feed(d, out, 40, e)) throw new Error("feed: " + d._err);
+    } else if (phase == "string") {
+      if (feed(d, str, 0, e)) throw new Error("feed: " + d._err);
     } else if (feed(d, out, 0, e)) throw new Error("feed: " + d._err);
   }
 }
@@ -91,25 +99,24 @@ const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length))
 obs.observe({ entryTypes: ["gc"] });
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
-const size = encodePublish(out, 0, topic, payload, 1, false, false, 1);
 console.log(`codec: ${path.relative(root, file) || file}`);
 console.log(`${N.toLocaleString("en-US")} QoS 1 PUBLISH per phase: topic 32 B, payload 64 B, ${size} B on the wire`);
 let total = 0;
-for (const split of [false, true]) {
-  run(WARM, split);
+for (const phase of ["whole", "split", "string"]) {
+  run(WARM, phase);
   globalThis.gc();
   await settle();
   gcs = 0;
   packets = 0;
   const t0 = process.hrtime.bigint();
-  run(N, split);
+  run(N, phase);
   const ns = Number(process.hrtime.bigint() - t0);
   await settle();
   if (packets != N || lastLen != 32 + 2 + 64) throw new Error(`decoded ${packets} packets, last ${lastLen} bytes`);
   total += gcs;
   const ms = ns / 1e6;
   console.log(
-    `${split ? "split" : "whole"}: encode+decode ${ms.toFixed(0)} ms, ${(N / ms / 1000).toFixed(2)} M packets/s, ` +
+    `${phase}: encode+decode ${ms.toFixed(0)} ms, ${(N / ms / 1000).toFixed(2)} M packets/s, ` +
       `${((N * size) / ns * 1000).toFixed(0)} MB/s, gc ${gcs}`
   );
 }

@@ -1,6 +1,7 @@
 // The codec allocates nothing per packet: test/bench/gc.mjs encodes and decodes 200,000 QoS 1
-// PUBLISH packets per phase in a child Node with a 1 MB semi-space, where even a few bytes per
-// packet would force scavenges, and must count 0 garbage collections.
+// PUBLISH packets per phase (whole Uint8Array chunks, split chunks, 8-bit string chunks) in a
+// child Node with a 1 MB semi-space, where even a few bytes per packet would force scavenges,
+// and must count 0 garbage collections.
 import { it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,7 @@ it.skipIf(__ESPRUINO__)("encodes and decodes 200,000 QoS 1 PUBLISH packets per p
   console.log(out.trim());
   expect(out).toMatch(/^whole: .* gc 0$/m);
   expect(out).toMatch(/^split: .* gc 0$/m);
+  expect(out).toMatch(/^string: .* gc 0$/m);
   expect(out).toMatch(/^gc: 0$/m);
   expect(r.status).toBe(0);
 });
