@@ -50,7 +50,8 @@ export function ensureBuilt(): void {
   }
   try {
     if (fresh()) return; // another worker built while this one waited
-    execFileSync(process.execPath, [path.join(root, "build", "build.mjs")], { cwd: root, encoding: "utf8", stdio: "pipe" });
+    // Types are the business of `npm run build` (CI runs it first); a test needs only the bundles.
+    execFileSync(process.execPath, [path.join(root, "build", "build.mjs"), "--no-typecheck"], { cwd: root, encoding: "utf8", stdio: "pipe" });
   } catch (e: any) {
     throw new Error(`build/build.mjs failed:\n${e.stdout ?? ""}${e.stderr ?? e.message}`);
   } finally {
