@@ -106,7 +106,7 @@ describe("streaming", () => {
         expect(r.rc).toBe(0);
         expect(r.packets).toEqual(want);
       }
-    for (const step of [2, 3, 5, 7, 64, 1000])
+    for (const step of [3, 7, 1000])
       for (const kind of [(j: number) => (j & 1 ? "str" : "u8") as "u8" | "str", (j: number) => (j & 1 ? "u8" : "str") as "u8" | "str"]) {
         const r = decodeChunks(split(STREAM, bytesAt(STREAM, step), kind), 32768);
         expect(r.packets).toEqual(WANT);
@@ -119,7 +119,7 @@ describe("streaming", () => {
       const b = concat([mqttGenerate(p), fromHex("d000")]);
       const lenBytes = n < 16384 ? 2 : n < 2097152 ? 3 : 4;
       for (let i = 1; i <= lenBytes + 1; i++)
-        for (const kind of KINDS) {
+        for (const kind of n < 100000 ? KINDS : (["u8"] as const)) {
           const r = decodeChunks(split(b, [i], kind), n + 100);
           expect(r.rc).toBe(0);
           expect(r.packets).toEqual([expected(p), { type: T.PINGRESP, flags: 0, id: 0 }]);
@@ -323,7 +323,7 @@ describe("strict validation of what a server sends", () => {
     const c = new Uint8Array(2 + tail.length);
     c.set(tail, 2);
     const codes = new Set<number>();
-    for (const size of [2, 8, 64])
+    for (const size of [2, 64])
       for (let b0 = 0; b0 < 256; b0++)
         for (let b1 = 0; b1 < 256; b1 += b0 >> 4 == 3 || b0 >> 4 == 9 ? 1 : 17) {
           c[0] = b0;
