@@ -30,7 +30,7 @@ export function encodeConnect(b: Uint8Array, o: number, c: ConnectFields): numbe
   var nid = strBytes(id);
   if (nid < 0 || nid > 65535) return -Err.String;
   if (!nid && !c.clean) return -Err.Options; // [MQTT-3.1.3-7]
-  if (!(ka >= 0 && ka <= 65535)) return -Err.Options;
+  if ((ka & 65535) !== ka) return -Err.Options; // an integer 0..65535, not truncated
   var n = 12 + nid, flags = c.clean ? 2 : 0, nwt = 0, nwp = 0, nu = 0, np = 0;
   if (w) {
     var q = w.qos || 0;

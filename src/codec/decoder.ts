@@ -53,7 +53,10 @@ export interface Decoder {
   _big: boolean;
 }
 
-/** A decoder over receive buffer `buf` (the caller allocates it once); `cb` receives every packet. */
+/**
+ * A decoder over receive buffer `buf` (the caller allocates it once, 16 bytes at least); `cb`
+ * receives every packet.
+ */
 export function createDecoder(buf: Uint8Array, cb: (d: Decoder) => void): Decoder {
   return {
     _buf: buf,
@@ -123,14 +126,16 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
       }
       var n = d._len;
       k = d._type;
+      d._big = false;
       if (k == T.PUBLISH) {
         if (n < ((d._flags & 6) ? 5 : 3)) return fail(d, Err.Size);
       } else if (k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) return fail(d, Err.Size);
       d._n = 0;
       if (!n) {
         if (done(d, b, 0)) return d._err;
-      } else if (!str && e - s >= n) {
-        // Wholly inside this chunk: report it where it lies, without a copy.
+      } else if (!str && e - s >= n && n <= b.length) {
+        // Wholly inside this chunk: report it where it lies, without a copy. Only what the
+        // receive buffer could hold, so what is received never depends on how TCP cut the stream.
         x = s;
         s += n;
         if (done(d, c as Uint8Array, x)) return d._err;
@@ -213,6 +218,5 @@ function done(d: Decoder, p: Uint8Array, o: number): boolean {
   }
   d._id = id;
   d._cb(d);
-  d._big = false;
   return false;
 }

@@ -1,7 +1,7 @@
 // The codec: pure functions over caller-owned buffers, one module per packet family.
 export { encodeConnect } from "./connect";
 export type { ConnectFields } from "./connect";
-export { encodePublish, publishSize, encodeAck, encodeEmpty, publishIdOffset } from "./publish";
+export { encodePublish, publishSize, badId, encodeAck, encodeEmpty, publishIdOffset } from "./publish";
 export { encodeSubscribe } from "./subscribe";
 export { createDecoder, resetDecoder, feed, St } from "./decoder";
 export type { Decoder } from "./decoder";

@@ -4,10 +4,6 @@ import { headerSize, MAX_LENGTH, room, writeHeader, T } from "./packet";
 import { badName } from "./topic";
 import { Payload, payloadBytes, strBytes, writeField, writePayload } from "./strings";
 
-/**
- * Encodes PUBLISH at `o`; returns the end offset or a negative Err. `id` is used for QoS 1 and 2
- * only (1..65535 [MQTT-2.3.1-1]); DUP is refused on QoS 0 [MQTT-3.3.1-2].
- */
 /** Remaining Length of a PUBLISH, or a negative Err when topic, QoS or payload are invalid. */
 function publishBody(topic: string, payload: Payload | null | undefined, qos: number): number {
   var nt = strBytes(topic), np = payloadBytes(payload);
@@ -27,6 +23,15 @@ export function publishSize(topic: string, payload: Payload | null | undefined, 
   return n < 0 ? n : headerSize(n) + n;
 }
 
+/** True unless `id` is a packet identifier: an integer 1..65535 [MQTT-2.3.1-1]. */
+export function badId(id: number): boolean {
+  return !id || (id & 65535) !== id;
+}
+
+/**
+ * Encodes PUBLISH at `o`; returns the end offset or a negative Err. `id` is used for QoS 1 and 2
+ * only; DUP is refused on QoS 0 [MQTT-3.3.1-2].
+ */
 export function encodePublish(
   b: Uint8Array,
   o: number,
@@ -39,7 +44,7 @@ export function encodePublish(
 ): number {
   var n = publishBody(topic, payload, qos);
   if (n < 0) return n;
-  if (qos ? !(id >= 1 && id <= 65535) : dup) return -Err.Options;
+  if (qos ? badId(id) : dup) return -Err.Options;
   o = room(b, o, n);
   if (o < 0) return o;
   o = writeHeader(b, o, (T.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), n);
@@ -66,7 +71,7 @@ export function publishIdOffset(b: Uint8Array, o: number): number {
  * PUBCOMP, or UNSUBACK's client-side kin; `type` is the packet type.
  */
 export function encodeAck(b: Uint8Array, o: number, type: number, id: number): number {
-  if (!(id >= 1 && id <= 65535)) return -Err.Options;
+  if (badId(id)) return -Err.Options;
   if (o + 4 > b.length) return -Err.NoRoom;
   b[o] = (type << 4) | (type == T.PUBREL ? 2 : 0);
   b[o + 1] = 2;

@@ -2,6 +2,7 @@
 import { Err } from "../errors";
 import { room, writeHeader, T } from "./packet";
 import { badFilter } from "./topic";
+import { badId } from "./publish";
 import { strBytes, writeField } from "./strings";
 
 /**
@@ -17,7 +18,7 @@ export function encodeSubscribe(
   qos: number | number[] | null
 ): number {
   var k = filters.length, n = 2, i, q;
-  if (!(id >= 1 && id <= 65535)) return -Err.Options;
+  if (badId(id)) return -Err.Options;
   if (!k) return -Err.Filter;
   for (i = 0; i < k; i++) {
     var f = filters[i], nf = typeof f == "string" ? strBytes(f) : -1;

@@ -176,7 +176,7 @@ describe("decoder against mqtt-packet's generate", () => {
     );
   });
 
-  it("with a small receive buffer, reports each PUBLISH that does not fit as its head (_big) or refuses it (209), exactly as predicted from the chunking", () => {
+  it("with a small receive buffer, reports each PUBLISH that does not fit as its head (_big) or refuses it (209), whatever the chunking", () => {
     fc.assert(
       fc.property(fc.array(serverPacket, { minLength: 1, maxLength: 6 }), splits, kinds, fc.integer({ min: 4, max: 80 }), (ps, r, k, size) => {
         const parts = ps.map(mqttGenerate);
@@ -193,8 +193,7 @@ describe("decoder against mqtt-packet's generate", () => {
           while (pkt[h] & 128) h++;
           h++; // header bytes
           const n = pkt.length - h;
-          const inPlace = n > 0 && kindOf(chunkOf(o + h - 1)) == "u8" && chunkOf(o + h - 1) == chunkOf(o + pkt.length - 1);
-          if (n == 0 || inPlace || n <= size) want.push(expected(p));
+          if (n <= size) want.push(expected(p));
           else if (p.cmd != "publish") wantRc = 209;
           else if (2 + Buffer.byteLength(p.topic) + (p.qos ? 2 : 0) > size) wantRc = 209;
           else want.push({ ...expected(p), payload: "", big: true });
