@@ -183,7 +183,6 @@ describe("decoder against mqtt-packet's generate", () => {
         const stream = concat(parts);
         const at = cuts(stream.length, r);
         const kindOf = (i: number) => (k[i] ? "str" : "u8") as "str" | "u8";
-        const chunkOf = (pos: number) => at.filter((c) => c <= pos).length;
         const want: Got[] = [];
         let wantRc = 0;
         let o = 0;
