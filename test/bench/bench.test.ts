@@ -77,7 +77,7 @@ describe("npm run bench (smoke)", () => {
     for (const b of brokers)
       for (const q of ["0", "1"]) {
         const cell = j.brokers[b][q];
-        for (const impl of ["mqttiny", "mqttjs", "raw"]) {
+        for (const impl of ["mqttiny", "mqttiny-107", "mqttjs", "raw"]) {
           expect(cell[impl].errors, `${b} QoS ${q} ${impl}`).toEqual([]);
           expect(positive(cell[impl].msgsPerSec.median)).toBe(true);
           expect(positive(cell[impl].cpuPerMsgUs.median)).toBe(true);

@@ -5,7 +5,8 @@
 //
 //   node test/bench/client-worker.mjs '{"impl":"mqttiny","port":1883,"qos":1,"n":10000,"size":64,"runs":3,"warm":2000}'
 //
-// impl: "mqttiny" (dist/node/mqttiny.js, target node's defaults), "mqttjs" (MQTT.js with its
+// impl: "mqttiny" (dist/node/mqttiny.js, target node's defaults, at most 64 publishes outstanding),
+// "mqttiny-107" (the same, publishing until the outbox refuses), "mqttjs" (MQTT.js with its
 // defaults), "raw" (pre-encoded packets written straight to sockets: the broker's own limit).
 import net from "node:net";
 import { procCpuMs } from "./brokers.mjs";
@@ -23,8 +24,18 @@ const brokerCpu = () => procCpuMs(brokerPid);
 
 // ---- mqttiny -----------------------------------------------------------------------------------
 
-async function mqttiny() {
-  const lib = require(`${dist}/node/mqttiny.js`);
+/** BENCH_MQTTINY=file loads another build of the node bundle (to try a change side by side). */
+const MQTTINY = process.env.BENCH_MQTTINY || `${dist}/node/mqttiny.js`;
+/** The node target's queueSize (targets/node.ts): publishes the outbox holds at once. */
+const QUEUE = 64;
+
+/**
+ * mqttiny with the node target's defaults. `refused`: the app publishes until the outbox refuses
+ * (code 107) and goes on when a publish completes, as the README suggests; otherwise it keeps at
+ * most QUEUE publishes outstanding (it knows the outbox size), so nothing is ever refused.
+ */
+async function mqttiny(refused) {
+  const lib = require(MQTTINY);
   const open = (id) =>
     new Promise((resolve, reject) => {
       const c = lib.connect({ host, port, clientId: id, reconnectPeriod: 0 });
@@ -45,8 +56,6 @@ async function mqttiny() {
           got++;
           check();
         };
-        // The app's side of flow control: publish until the outbox refuses (code 107, full),
-        // go on when a publish completes and frees a slot.
         const cb = (err) => {
           if (err) {
             if (err.code === 107) full = true;
@@ -63,6 +72,10 @@ async function mqttiny() {
         const opts = { qos };
         function fill() {
           while (sent < count) {
+            if (!refused && sent - done >= QUEUE) {
+              waiting = true;
+              return;
+            }
             full = false;
             pub.publish(topic, payload, opts, cb);
             if (full) {
@@ -232,7 +245,7 @@ async function timed(client, count) {
   };
 }
 
-const make = { mqttiny, mqttjs, raw }[impl];
+const make = { mqttiny: () => mqttiny(false), "mqttiny-107": () => mqttiny(true), mqttjs, raw }[impl];
 if (!make) throw new Error(`unknown impl ${impl}`);
 const client = await make();
 if (warm) await timed(client, warm);
