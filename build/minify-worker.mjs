@@ -1,6 +1,6 @@
-// Minifies one bundle off the main thread: terser is most of the build's time, and targets are
-// independent, so the build runs one of these per target and uses every core.
-import { parentPort, workerData } from "node:worker_threads";
-import { minifyForBoard } from "./bundle.mjs";
+// Minifies bundles off the main thread: terser is most of the build's time and the targets are
+// independent, so the build keeps one of these per core busy.
+import { parentPort } from "node:worker_threads";
+import { minifyForBoard } from "./minify.mjs";
 
-parentPort.postMessage(await minifyForBoard(workerData));
+parentPort.on("message", async ({ i, code }) => parentPort.postMessage({ i, min: await minifyForBoard(code) }));
