@@ -1,7 +1,9 @@
 // Builds the real client over the simulated network: the Espruino adapter in "espruino" mode, the
 // Node adapter in "node" mode, both on the virtual clock. Every client test runs in both modes.
 import { VirtualClock } from "../sim/clock";
-import { SimNetwork, Mode } from "../sim/network";
+import { SimNetwork, SimConnection, Mode } from "../sim/network";
+import { ScriptedBroker, Packet } from "../sim/broker";
+import { formatPacket } from "../sim/trace";
 import { Client, Options } from "../../src/client";
 import { options, Defaults } from "../../src/api";
 import { espruinoPlatform } from "../../src/platform/espruino";
@@ -18,6 +20,12 @@ export const DEFAULTS: Defaults = { rxSize: 512, outboxSize: 1024, queueSize: 8,
 /** Milliseconds per tick of the client's timer in these tests. */
 export const TICK = 100;
 
+/** Bytes per data event: an ESP8266's 268 in the Espruino mode (unless a test gives its own), Node's default otherwise. */
+export const CHUNK: number | undefined = MODE == "espruino" ? 268 : undefined;
+
+/** For describe.each: the mode's usual chunks, and one byte per data event. */
+export const CHUNKS: [string, number | undefined][] = [[String(CHUNK || "default"), CHUNK], ["1", 1]];
+
 export interface Rig {
   clock: VirtualClock;
   sim: SimNetwork;
@@ -27,7 +35,7 @@ export interface Rig {
 /** A virtual clock, a simulated network in MODE, and a client factory over them. */
 export function rig(simOpts: any = {}): Rig {
   const clock = new VirtualClock({ handles: MODE == "node" ? "object" : "number" });
-  const sim = new SimNetwork({ clock, mode: MODE, ...simOpts });
+  const sim = new SimNetwork({ clock, mode: MODE, chunkSize: CHUNK, ...simOpts });
   const env = clock.env();
   const platform = () =>
     MODE == "espruino"
@@ -71,4 +79,79 @@ export function text(payload: any): string {
 /** A string as the app on this target passes it: UTF-8 bytes in an 8-bit string on Espruino. */
 export function str(s: string): string {
   return MODE == "espruino" ? Buffer.from(s, "utf8").toString("latin1") : s;
+}
+
+// ---- helpers for the behaviour tests --------------------------------------------------------
+
+/** What a client did, in order: "connect sp=0", "error 311", "close", "offline", "reconnect", "end". */
+export function record(c: Client, clock?: VirtualClock): string[] {
+  const log: string[] = [];
+  const at = () => (clock ? "@" + clock.elapsed() + " " : "");
+  c.on("connect", (a: any) => log.push(at() + "connect sp=" + (a.sessionPresent ? 1 : 0)));
+  c.on("error", (e: any) => log.push(at() + "error " + e.code));
+  for (const ev of ["close", "offline", "reconnect", "end"]) c.on(ev, () => log.push(at() + ev));
+  return log;
+}
+
+/** Error codes a client reported through `error`. */
+export function errors(c: Client): number[] {
+  const codes: number[] = [];
+  c.on("error", (e: any) => codes.push(e.code));
+  return codes;
+}
+
+/** A client over a ScriptedBroker, connected (CONNECT taken, CONNACK 0 with `sp` delivered). */
+export function connected(opts: any = {}, def: Partial<Defaults> = {}, simOpts: any = {}, sp = false) {
+  const r = rig(simOpts);
+  const broker = new ScriptedBroker(r.sim);
+  const c = r.make(opts, def);
+  const log = record(c);
+  const connect = broker.expectPacket("connect");
+  broker.connack(0, sp);
+  r.clock.flush();
+  if (!c.connected) throw new Error("connected(): the client did not connect: " + log.join(", "));
+  return { ...r, broker, c, log, connect };
+}
+
+/** Takes the client's next packets of one kind, as many as come within `ms`, in order. */
+export function drain(broker: ScriptedBroker, ms = 0): Packet[] {
+  broker["sim"].clock.advance(ms);
+  const out: Packet[] = [];
+  for (let p = broker.nextPacket(); p; p = broker.nextPacket()) out.push(p);
+  return out;
+}
+
+/** "PUBLISH q1 id=3 dup t=a (2 B)"-style lines for packets, for compact assertions. */
+export function lines(ps: Packet[]): string[] {
+  return ps.map((p) => formatPacket(p, "→").slice(2));
+}
+
+/**
+ * Calls fn(bytes, conn) synchronously on every socket write of the client, before the socket
+ * takes the bytes: lets a test put writes and application callbacks on one timeline.
+ */
+export function tapWrites(sim: SimNetwork, fn: (b: Uint8Array, conn: SimConnection) => void): void {
+  const net: any = sim.net, connect = net.connect;
+  net.connect = (...args: any[]) => {
+    const s = connect(...args);
+    const conn = sim.connections[sim.connections.length - 1];
+    const w = s.write;
+    s.write = function (x: any, ...rest: any[]) {
+      fn(typeof x == "string" ? Uint8Array.from(Buffer.from(x, "latin1")) : Uint8Array.from(x), conn);
+      return w.call(this, x, ...rest);
+    };
+    return s;
+  };
+}
+
+/** A small seeded PRNG (mulberry32), so a random run can be repeated from its printed seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
