@@ -481,13 +481,16 @@ export class Client implements SocketSink {
       }
     this._pump();
     var r = this._reqs, u = this._subs, f: string[] = [], qs: number[] = [];
-    if (!sp && u.length) {
+    if (!sp) {
       for (var k = 0; k < u.length; k++) {
+        // A filter whose own SUBSCRIBE is still waiting goes out with it, not twice.
+        for (var m = 0, w = false; m < r.length && !w; m++) w = !!r[m]._q && r[m]._f.indexOf(u[k]._f) >= 0;
+        if (w) continue;
         f.push(u[k]._f);
         qs.push(u[k]._q);
       }
       // Made again as one request nobody waits for; the ones the app waits for follow.
-      r.unshift({ _f: f, _q: qs, _cb: null, _id: 0 });
+      if (f.length) r.unshift({ _f: f, _q: qs, _cb: null, _id: 0 });
     }
     for (var j = 0; j < r.length; j++) {
       var q = r[j];
