@@ -382,6 +382,7 @@ export class Client implements SocketSink {
       return;
     }
     if (st != S.Connected) return;
+    if (t == T.CONNACK) return this._drop(Err.Unexpected); // one per connection
     if (t == T.PUBLISH) {
       var q = (d._flags >> 1) & 3;
       if (q > 1) return this._drop(Err.Qos2);
