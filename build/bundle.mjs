@@ -14,10 +14,10 @@ export { minifyForBoard } from "./minify.mjs";
 
 /**
  * Compiles every file of `root`/tsconfig.json to ES5 modules in memory. Returns the JS of each
- * .ts file by absolute path, and the type errors as text ("" when there are none, or when
- * `typecheck` is false: emitting needs only part of the checker, a full check costs seconds).
+ * .ts file by absolute path, and `typeErrors()`, the type errors as text ("" when none): a full
+ * check costs seconds that emitting does not need, so the build runs it while terser works.
  */
-export function compile(root, typecheck = true) {
+export function compile(root) {
   const configPath = path.join(root, "tsconfig.json");
   const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => "\n" };
   const read = ts.readConfigFile(configPath, ts.sys.readFile);
@@ -38,8 +38,11 @@ export function compile(root, typecheck = true) {
   program.emit(undefined, (name, text) => {
     if (name.endsWith(".js")) js.set(path.resolve(name.slice(0, -3) + ".ts"), text);
   });
-  const diags = [...parsed.errors, ...(typecheck ? ts.getPreEmitDiagnostics(program) : [])];
-  return { js, errors: diags.length ? ts.formatDiagnostics(diags, host) : "" };
+  const typeErrors = () => {
+    const diags = [...parsed.errors, ...ts.getPreEmitDiagnostics(program)];
+    return diags.length ? ts.formatDiagnostics(diags, host) : "";
+  };
+  return { js, typeErrors };
 }
 
 /** Visits every ESTree node below `node` with its parent. */

@@ -107,11 +107,11 @@ describe("bundling a fixture project", () => {
   it("reports type errors", () => {
     write("src/oops.ts", `export var n: number = "text";`);
     try {
-      expect(compile(dir).errors).toMatch(/oops\.ts.*not assignable/);
+      expect(compile(dir).typeErrors()).toMatch(/oops\.ts.*not assignable/);
     } finally {
       fs.rmSync(path.join(dir, "src/oops.ts"));
     }
-    expect(compile(dir).errors).toBe("");
+    expect(compile(dir).typeErrors()).toBe("");
   });
 
   it("folds the switches before minifying: only the enabled branch is left, in both bundles", async () => {
