@@ -727,7 +727,7 @@ export class Client implements SocketSink {
         } catch (x) {}
       }
       try {
-        this._p._close(s);
+        this._p._close(s, was == S.Connected);
       } catch (x) {}
     }
     // Whatever could not be sent is failed, never dropped silently.

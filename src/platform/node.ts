@@ -50,8 +50,18 @@ export function nodePlatform(g: NodeEnv, tick: number): Platform {
       // A copy: the socket may hold on to what it is given until it is flushed.
       return s.write(Buffer.from(b.subarray(a, e)));
     },
-    _close: function (s: any) {
-      s.destroy();
+    _close: function (s: any, flush?: boolean) {
+      if (!flush) {
+        s.destroy();
+        return;
+      }
+      // destroy() would drop the DISCONNECT still queued; end() sends it, then FIN. The destroy
+      // later is for a peer that never answers the FIN (unref'd: it keeps no process alive).
+      s.end();
+      var t = g._setTimeout(function () {
+        s.destroy();
+      }, 2000);
+      if (t && t.unref) t.unref();
     },
     _now: function () {
       return g._now();

@@ -19,7 +19,8 @@ export interface Platform {
    * caller should wait for `_drain` before writing more. Throws when the platform cannot.
    */
   _write(s: any, b: Uint8Array, a: number, e: number): boolean;
-  _close(s: any): void;
+  /** Closes `s`; `flush`: after DISCONNECT, so what was written must go out first. */
+  _close(s: any, flush?: boolean): void;
   /** Milliseconds; may jump (the session copes). */
   _now(): number;
   _every(fn: () => void, ms: number): any;
