@@ -538,8 +538,9 @@ export class Client implements SocketSink {
     if (this._qn == this._qf.length) return -1;
     if (!this._qn) return n <= this._ob.length ? 0 : -1;
     var h = this._qs[this._qh], t = this._bt;
-    if (t > h) return t + n <= this._ob.length ? t : n < h ? 0 : -1;
-    return t + n < h ? t : -1;
+    // Up to the head's first byte is free: the count of entries, not a gap, tells full from empty.
+    if (t > h) return t + n <= this._ob.length ? t : n <= h ? 0 : -1;
+    return t + n <= h ? t : -1;
   }
 
   /** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */
