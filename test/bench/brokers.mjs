@@ -28,9 +28,10 @@ function watcher() {
   };
 }
 
-export async function startAedes() {
+export async function startAedes({ files } = {}) {
   const w = watcher();
   const c = await startChild(process.execPath, [path.join(benchDir, "broker-aedes.mjs")], {
+    files,
     ready: (l) => l.startsWith(MSG) && JSON.parse(l.slice(MSG.length)).ready === true,
     onLine: (l) => {
       if (!l.startsWith(MSG)) return;

@@ -120,6 +120,7 @@ function summarize(cells) {
         cpuPerMsgUs: summary(c.runs.map((x) => x.cpuPerMsgUs)),
         sysShare: summary(c.runs.map((x) => x.cpuSysMs / (x.cpuUserMs + x.cpuSysMs))),
         brokerCpuPct: summary(c.runs.map((x) => (100 * x.brokerCpuMs) / x.ms)),
+        refusedPerMsg: c.runs.some((x) => x.refused != null) ? summary(c.runs.map((x) => (x.refused ?? 0) / x.n)) : null,
         runs: c.runs,
         errors: c.errors,
       };
@@ -172,8 +173,9 @@ async function main() {
         const c = cell[impl];
         if (!c) continue;
         const err = c.errors.length ? ` (${c.errors.length} failed)` : "";
+        const ref = c.refusedPerMsg && c.refusedPerMsg.median > 0 ? ` [${c.refusedPerMsg.median.toFixed(2)} refused/msg]` : "";
         rows.push([
-          `${name} ${b.version ?? ""}`.trim(), `QoS ${qos}`, LABEL[impl] + err, fmtMed(c.msgsPerSec), fmtMed(c.cpuPerMsgUs, (x) => x.toFixed(1)),
+          `${name} ${b.version ?? ""}`.trim(), `QoS ${qos}`, LABEL[impl] + ref + err, fmtMed(c.msgsPerSec), fmtMed(c.cpuPerMsgUs, (x) => x.toFixed(1)),
           Number.isFinite(c.sysShare.median) ? `${Math.round(100 * c.sysShare.median)}%` : "-", fmtMed(c.brokerCpuPct, (x) => x.toFixed(0)),
           impl === "mqttiny" ? `${fmtRatio(r.msgsPerSec)}${rateMet ? "" : " MISS"}` : "", impl === "mqttiny" ? `${fmtRatio(r.cpuPerMsg)}${cpuMet ? "" : " MISS"}` : "",
         ]);

@@ -184,9 +184,10 @@ export function report(obj) {
  * Runs a Node script; resolves with the JSON messages it reported (see report()). Rejects when it
  * exits non-zero or takes longer than `timeout` ms (then it is killed).
  */
-export function runNode(script, args = [], { flags = [], env = {}, timeout = 120_000, onMessage } = {}) {
+export function runNode(script, args = [], { flags = [], env = {}, timeout = 120_000, onMessage, files } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...flags, script, ...args], {
+    const [cmd, argv] = withFiles(files, process.execPath, [...flags, script, ...args]);
+    const child = spawn(cmd, argv, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -229,8 +230,9 @@ export function runNode(script, args = [], { flags = [], env = {}, timeout = 120
  * Starts a long-running child (a broker) and resolves once it reports { ready: true, ... };
  * `stop()` ends it. `onMessage` sees every later report.
  */
-export function startChild(cmd, args, { env = {}, ready, timeout = 15_000, onLine } = {}) {
+export function startChild(cmd0, args0, { env = {}, ready, timeout = 15_000, onLine, files } = {}) {
   return new Promise((resolve, reject) => {
+    const [cmd, args] = withFiles(files, cmd0, args0);
     const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "", done = false, buf = "";
     const timer = setTimeout(() => {
@@ -295,4 +297,33 @@ export function which(name) {
     } catch {}
   }
   return null;
+}
+
+// ---- open files ---------------------------------------------------------------------------------
+
+let limits = null;
+/** The soft and hard limits of open files (`ulimit -n`, `ulimit -Hn`) of a child of this process. */
+export function fileLimits() {
+  if (!limits) {
+    try {
+      const [soft, hard] = execFileSync("bash", ["-c", "ulimit -n; ulimit -Hn"], { encoding: "utf8" }).trim().split("\n");
+      const n = (x) => (x === "unlimited" ? Infinity : +x);
+      limits = { soft: n(soft), hard: n(hard) };
+    } catch {
+      limits = { soft: NaN, hard: NaN };
+    }
+  }
+  return limits;
+}
+
+/**
+ * The command that runs `cmd args` with at least `files` open files allowed: through bash's
+ * `ulimit -n` when the soft limit is lower (and the hard limit allows it). Throws when it cannot.
+ */
+function withFiles(files, cmd, args) {
+  if (!files) return [cmd, args];
+  const { soft, hard } = fileLimits();
+  if (!(soft < files)) return [cmd, args];
+  if (hard < files) throw new Error(`needs ${files} open files; ulimit -Hn is ${hard}: raise it (e.g. in /etc/security/limits.conf) or use fewer clients`);
+  return ["bash", ["-c", `ulimit -n ${files} && exec "$0" "$@"`, cmd, ...args]];
 }

@@ -13,6 +13,8 @@ ensureBuilt();
 const start = machine();
 const COUNT = +(process.env.BENCH_CLIENTS || (SMOKE ? 10 : 1000));
 const ROUNDS = +(process.env.BENCH_ROUNDS || (SMOKE ? 1 : 3));
+/** Open files each side needs: a socket per client, and what Node itself holds. */
+const FILES = COUNT + 256;
 const IMPLS = ["bare", "mqttiny", "mqttiny-device", "mqttjs"];
 const LABEL = {
   bare: "bare socket (ref)",
@@ -23,13 +25,14 @@ const LABEL = {
 
 async function main() {
   console.log(`memory: ${COUNT.toLocaleString("en-US")} idle connected clients per process, against aedes in its own process; ${loadLine()}`);
-  const broker = await startAedes();
+  const broker = await startAedes({ files: FILES });
   const runs = Object.fromEntries(IMPLS.map((i) => [i, []]));
   try {
     for (let r = 0; r < ROUNDS; r++)
       for (const impl of r % 2 ? [...IMPLS].reverse() : IMPLS) {
         const [m] = await runNode(path.join(benchDir, "memory-worker.mjs"), [JSON.stringify({ impl, port: broker.port, count: COUNT })], {
           flags: ["--expose-gc"],
+          files: FILES,
           timeout: 120_000,
         });
         runs[impl].push(m);
@@ -59,10 +62,11 @@ async function main() {
     [
       `spread (max - min over workers, heap + arrayBuffers): ${IMPLS.map((i) => `${i} ${fmtInt(res[i].held.max - res[i].held.min)} B`).join(", ")}`,
       "device buffers: rxSize 512, outboxSize 1024, queueSize 8, inflight 2 (targets/espruino-esp8266.ts).",
+      `floor with device buffers: a bare socket + 1,536 B of buffers = ${kb(res.bare.held.median + 1536)} KB = ${fmtRatio((res.bare.held.median + 1536) / js)} MQTT.js.`,
       `goals: ${goals.map((g) => `${g.goal}: ${g.value} ${g.met ? "met" : "MISSED"}`).join("; ")}`,
     ],
   );
-  writeResult("memory", { clients: COUNT, rounds: ROUNDS, mqttjsVersion: require("mqtt/package.json").version, results: res, goals }, start);
+  writeResult("memory", { clients: COUNT, floorDeviceBytes: res.bare.held.median + 1536, rounds: ROUNDS, mqttjsVersion: require("mqtt/package.json").version, results: res, goals }, start);
 }
 
 main().catch((e) => {
