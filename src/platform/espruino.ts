@@ -57,7 +57,12 @@ export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
     _write: function (s: any, b: Uint8Array, a: number, e: number) {
       var t = str(b, a, e);
       if (t === undefined) throw { code: Err.NoMemory };
-      s.write(t);
+      try {
+        s.write(t);
+      } catch (x) {
+        // Espruino's write throws when it cannot allocate the send buffer ("Out of Memory!").
+        throw { code: Err.NoMemory, errno: x };
+      }
       return false;
     },
     _close: function (s: any) {
