@@ -21,15 +21,22 @@ function code(e: any): number {
 export function nodePlatform(g: NodeEnv, tick: number): Platform {
   return {
     _open: function (c: SocketSink, host: string, port: number, tls: any) {
-      var s: any, o: any = { host: host, port: port }, k: any, ev = "connect";
+      // hs: 1 once TCP is up, 2 once the TLS handshake is done; a reset between the two is a
+      // TLS failure (e.g. a TLS client on a plain port), not a socket error.
+      var s: any, o: any = { host: host, port: port }, k: any, ev = "connect", hs = 0;
       if (tls) {
-        o.servername = host;
+        // An IP address is no server name (RFC 6066); Node checks the certificate against host.
+        if (!/^[\d.]+$|:/.test(host)) o.servername = host;
         if (typeof tls == "object") for (k in tls) o[k] = tls[k];
         s = g._tls.connect(o);
         ev = "secureConnect";
+        s.on("connect", function () {
+          hs = hs || 1;
+        });
       } else s = g._net.connect(o);
       s.setNoDelay && s.setNoDelay(true);
       s.on(ev, function () {
+        hs = 2;
         c._opened(s);
       });
       s.on("data", function (d: Uint8Array) {
@@ -39,7 +46,7 @@ export function nodePlatform(g: NodeEnv, tick: number): Platform {
         c._drain(s);
       });
       s.on("error", function (e: any) {
-        c._closed(s, code(e), e && e.code);
+        c._closed(s, hs == 1 ? Err.Tls : code(e), e && e.code);
       });
       s.on("close", function () {
         c._closed(s, 0);
