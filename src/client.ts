@@ -485,8 +485,7 @@ export class Client implements SocketSink {
     if (!sp) {
       for (var k = 0; k < u.length; k++) {
         // A filter whose own SUBSCRIBE is still waiting goes out with it, not twice.
-        for (var m = 0, w = false; m < r.length && !w; m++) w = !!r[m]._q && r[m]._f.indexOf(u[k]._f) >= 0;
-        if (w) continue;
+        if (this._asked([u[k]._f], r.length)) continue;
         f.push(u[k]._f);
         qs.push(u[k]._q);
       }
@@ -495,8 +494,9 @@ export class Client implements SocketSink {
     }
     for (var j = 0; j < r.length; j++) {
       var q = r[j];
-      if (!q._q && !sp) {
-        // The broker has no session, so nothing to unsubscribe from.
+      if (!q._q && !sp && !this._asked(q._f, j)) {
+        // The broker has no session, so nothing to unsubscribe from (unless a SUBSCRIBE just
+        // sent before it made the filter again).
         r.splice(j--, 1);
         this._call(q._cb, 0);
       } else this._req(q);
@@ -665,8 +665,9 @@ export class Client implements SocketSink {
       qs.push(q);
     }
     var r: Req = { _f: f.slice(), _q: u ? null : qs, _cb: cb, _id: 0 };
-    if (u && this._o.clean && this._st != S.Connected) {
-      // A clean session forgets subscriptions with the connection: nothing to tell the broker.
+    if (u && this._o.clean && this._st != S.Connected && !this._asked(f, this._reqs.length)) {
+      // A clean session forgets subscriptions with the connection: nothing to tell the broker
+      // (unless a SUBSCRIBE still waiting to go out would make the filter again).
       this._call(cb, 0);
       return;
     }
@@ -677,6 +678,12 @@ export class Client implements SocketSink {
   _forget(f: string): void {
     var u = this._subs;
     for (var i = u.length - 1; i >= 0; i--) if (u[i]._f == f) u.splice(i, 1);
+  }
+
+  /** Whether one of the first `n` pending requests subscribes to one of the filters `f`. */
+  _asked(f: string[], n: number): boolean {
+    for (var i = 0; i < n; i++) for (var j = 0; j < f.length; j++) if (this._reqs[i]._q && this._reqs[i]._f.indexOf(f[j]) >= 0) return true;
+    return false;
   }
 
   /** Encodes and sends a request with a fresh id. */
