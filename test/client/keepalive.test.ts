@@ -148,6 +148,24 @@ describe("a half-open link", () => {
     expect(log).toEqual(["connect sp=0", "error 311", "close", "offline"]);
   });
 
+  it("is detected within the same bound when the dead socket also stops taking writes (back-pressure)", () => {
+    const { broker, clock, c, log, sim } = connected({ keepalive: K, reconnectPeriod: 1000 }, { queueSize: 4 }, { highWaterMark: 64 });
+    broker.expectPacket("pingreq", KMS + TICK);
+    broker.send({ cmd: "pingresp" });
+    clock.flush();
+    const lastIn = clock.elapsed();
+    sim.halfOpen();
+    sim.slowWrites(1e9); // the send buffer never empties: no drain ever comes
+    let off = -1, full = 0;
+    c.on("offline", () => (off = clock.elapsed()));
+    every(clock, 500, 2 * KMS, () => {
+      if (off < 0) c.publish("out", "x".repeat(40), (e: any) => e && e.code == 107 && full++);
+    });
+    expect(full).toBeGreaterThan(0); // the outbox filled up behind the stuck socket
+    expect(off - lastIn).toBe(KMS + WAIT);
+    expect(log.slice(0, 4)).toEqual(["connect sp=0", "error 311", "close", "offline"]);
+  });
+
   it("is detected after every reconnection too, and the client comes back when the link does", () => {
     const { broker, clock, c, sim, log } = connected({ keepalive: K, reconnectPeriod: 1000, reconnectMax: 2000 });
     for (let i = 0; i < 3; i++) {

@@ -1,7 +1,7 @@
 // Subscriptions: SUBACK/UNSUBACK matched by id, refused filters, per-filter handlers matching as
 // the spec says, subscriptions made again when the broker lost the session, malformed SUBACKs.
 import { describe, it, expect } from "vitest";
-import { CHUNKS, connected, drain, lines, rig, str } from "./helpers";
+import { CHUNKS, connected, drain, lines, prng, rig, str } from "./helpers";
 import { ScriptedBroker } from "../sim/broker";
 
 describe("acks", () => {
@@ -228,6 +228,40 @@ describe("after a reconnect", () => {
     clock.flush();
     expect(got).toEqual([[{ topic: "x", qos: 1 }]]);
     expect(c.stats.ignored).toBe(1);
+  });
+});
+
+describe("subscribe and unsubscribe callbacks", () => {
+  it("each fires exactly once, through lost acks, drops, new and resumed sessions, refusals and end()", () => {
+    for (const seed of [1, 2, 3]) {
+      const rnd = prng(seed);
+      const { broker, clock, c, sim } = connected({ clean: false, reconnectPeriod: 100, reconnectMax: 200 });
+      const count: number[] = [];
+      const codes = new Set<number | null>();
+      const cb = (i: number) => (e: any) => {
+        count[i] = (count[i] || 0) + 1;
+        codes.add(e ? e.code : null);
+      };
+      let n = 0;
+      for (let step = 0; step < 200; step++) {
+        const f = "f/" + Math.floor(rnd() * 5);
+        count[n] = 0;
+        if (rnd() < 0.6) c.subscribe(f, { qos: rnd() < 0.5 ? 1 : 0 }, cb(n++));
+        else c.unsubscribe(f, cb(n++));
+        clock.advance(20);
+        for (let p = broker.nextPacket(); p; p = broker.nextPacket()) {
+          if (p.cmd == "connect") broker.connack(0, rnd() < 0.5);
+          else if (rnd() < 0.3) continue; // the ack never comes
+          else if (p.cmd == "subscribe") broker.send({ cmd: "suback", messageId: p.messageId, granted: p.subscriptions.map((s: any) => (rnd() < 0.1 ? 0x80 : s.qos)) });
+          else if (p.cmd == "unsubscribe") broker.send({ cmd: "unsuback", messageId: p.messageId });
+        }
+        if (rnd() < 0.05) sim.cut();
+      }
+      c.end(true);
+      clock.advance(100);
+      for (let i = 0; i < n; i++) expect(count[i], `request ${i}, seed ${seed}`).toBe(1);
+      for (const code of codes) expect([null, 316, 108], `seed ${seed}`).toContain(code);
+    }
   });
 });
 
