@@ -378,7 +378,8 @@ export class Client implements SocketSink {
       this.connected = true;
       this._bo = 0;
       this._resume(sp);
-      this._emit("connect", { sessionPresent: !!sp, returnCode: 0 });
+      // A resend that failed has already closed this connection (and said so with `close`).
+      if (this._st == S.Connected) this._emit("connect", { sessionPresent: !!sp, returnCode: 0 });
       return;
     }
     if (st != S.Connected) return;
