@@ -8,6 +8,7 @@ import { encodeConnect, ConnectFields } from "./codec/connect";
 import { encodeAck, encodeEmpty, encodePublish, publishIdOffset, publishSize } from "./codec/publish";
 import { encodeSubscribe } from "./codec/subscribe";
 import { badFilter, matches } from "./codec/topic";
+import { strBytes } from "./codec/strings";
 import { createDecoder, Decoder, feed, resetDecoder, St } from "./codec/decoder";
 import { Platform, SocketSink } from "./platform/types";
 
@@ -657,7 +658,13 @@ export class Client implements SocketSink {
     if (this._ending || this._st == S.Ended) code = Err.Ended;
     else if (q !== 0 && (q !== 1 || !__QOS1__)) code = Err.Qos;
     else if (!f || !f.length) code = Err.Filter;
-    else for (i = 0; i < f.length; i++) if (typeof f[i] != "string" || badFilter(f[i])) code = Err.Filter;
+    else
+      for (i = 0; i < f.length; i++) {
+        // Checked here as SUBSCRIBE will encode it (UTF-8, no U+0000, 65,535 bytes at most): a
+        // filter that failed only when written would stay in the requests and fail again later.
+        var nf = typeof f[i] == "string" ? strBytes(f[i]) : -1;
+        if (nf < 1 || nf > 65535 || badFilter(f[i])) code = Err.Filter;
+      }
     if (code) return this._fail(cb, code);
     for (i = 0; i < f.length; i++) {
       // Subscribing again to a filter replaces it, as the broker does [MQTT-3.8.4-3].
