@@ -9,7 +9,8 @@
 //      A's result exactly (the decoder's output does not depend on how TCP cut the stream);
 //   C  random chunks into a small receive buffer (16..2048 bytes): A's packets in order, except
 //      that a PUBLISH larger than the buffer comes as its head only (skipped), and a packet larger
-//      than the buffer may end the stream with 204/205/209 where A went on.
+//      than the buffer may end the stream with 204/205/206/209 (its head checked as soon as it is
+//      in) where A went on or still waits for the rest of it.
 // Properties: no exception; no index outside the buffers or outside [s, e) of a chunk (B, C); every
 // packet reported is well formed (offsets inside the packet, valid UTF-8 topic without wildcards,
 // ids not 0, SUBACK codes valid...); results are 0 or a 2xx code, and a dead decoder stays dead.
@@ -260,9 +261,10 @@ function caseC(c: Guarded, rx: number, r: any, w: Uint8Array, n: number, a: Guar
     // The input ends inside a PUBLISH larger than the small buffer: its head was reported.
     if (!(extra == 1 && c.big[c.full.length - 1] && !ca && !cc)) throw new Error(`small buffer (${rx}): ${extra} packets more than whole`);
   } else if (cc != ca || extra < 0) {
-    // It may stop at a packet larger than itself that A took whole.
+    // It may stop at a packet larger than itself, whose head (topic length, topic, packet id) it
+    // checks as soon as it has it, where A took the packet whole or is still waiting for its end.
     const k = c.full.length, len = frameLen(w, n, k);
-    if (!(cc == 204 || cc == 205 || cc == 209) || !(len > rx))
+    if (!(cc == 204 || cc == 205 || cc == 206 || cc == 209) || !(len > rx))
       throw new Error(`small buffer (${rx}): ${c.full.length} packets, code ${cc}; whole: ${a.full.length} packets, code ${ca} (frame ${k} declares ${len})`);
   }
 }
