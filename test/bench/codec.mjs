@@ -1,10 +1,10 @@
 // Part "codec": mqttiny's codec (dist/node/codec.js) against mqtt-packet, the codec of MQTT.js, in
-// one process. Each row is timed in rounds; in a round the tasks of the row run back to back, in
-// an order that alternates between rounds, so a change of machine load hits both. A sample is a
-// batch of packets (sized to take ~100 µs, far above the timer's resolution); packets/s is the
-// median over every sample of every round, ± half the interquartile range; the ratio is the median
-// of the per-round ratios, with its range over the rounds. Time is the process's CPU time (see
-// CLOCK below), so other work on the machine slows the run, not the figures. GCs per million packets come from a
+// one process. A sample is a batch of packets (sized to take ~1 ms, far above the clock's 1 µs
+// steps). Each row is sampled in rounds of paired samples: every iteration of a tinybench task
+// runs one batch of each implementation back to back (see round()), so both sides of a ratio see
+// the same machine, and the ratio is the median of those paired ratios. packets/s is the median
+// of all samples, ± half the interquartile range. Time is the process's CPU time (see CLOCK), so
+// waiting for a core on a shared machine does not count. GCs per million packets come from a
 // separate fixed-count loop, counting the `gc` entries of a PerformanceObserver.
 //
 //   node --expose-gc test/bench/codec.mjs
@@ -20,8 +20,8 @@ const ours = require(`${dist}/node/codec.js`);
 const mp = require("mqtt-packet");
 
 const ROUNDS = +(process.env.BENCH_ROUNDS || (SMOKE ? 1 : 5));
-const TIME = SMOKE ? 5 : 120; // ms of samples per task per round
-const WARM = SMOKE ? 2 : 30; // ms of warm-up per task per round
+const TIME = SMOKE ? 10 : 200; // ms of paired samples per row per round
+const WARM = SMOKE ? 2 : 30; // ms of warm-up per row per round
 // The clock: CPU time of this process (getrusage, 1 µs steps) unless BENCH_CLOCK=wall. A codec is
 // pure single-threaded CPU work, and CPU time does not count the time the process waited for a
 // core, which wall time on a shared machine does: packets per CPU-second are what an idle core does.
@@ -212,39 +212,65 @@ function calibrate(t) {
   t.setK(Math.max(1, Math.min(100000, Math.round(BATCH_US / 1000 / perPacket))));
 }
 
-/** Samples (packets/s) of the tasks of a row in one round, in the given order. */
-function round(tasks, order) {
-  const b = new Bench({ now, time: TIME, warmupTime: WARM, warmupIterations: 4, iterations: 10, retainSamples: true, throws: true });
-  for (const name of order) b.add(name, () => tasks[name].run(), { async: false });
+/**
+ * One round of a row: a tinybench task whose every iteration runs one batch of each
+ * implementation, back to back, in an order that rotates from iteration to iteration, and times
+ * each batch itself (tinybench's task-supplied duration). Both sides of a ratio are thus sampled
+ * within the same millisecond or two: a burst of load from elsewhere hits both, and each
+ * iteration gives a paired ratio. Returns { rates: {name: [packets/s]}, pairs: [{name: rate}] }.
+ */
+function round(tasks) {
+  const names = Object.keys(tasks), rates = Object.fromEntries(names.map((n) => [n, []])), pairs = [];
+  let recording = false, turn = 0;
+  const b = new Bench({ now, time: TIME, warmupTime: WARM, warmupIterations: 4, iterations: 16, throws: true });
+  b.add(
+    "pair",
+    () => {
+      const pair = {};
+      let total = 0;
+      turn++;
+      for (let i = 0; i < names.length; i++) {
+        const n = names[(i + turn) % names.length], t = tasks[n];
+        const t0 = now();
+        t.run();
+        const ms = now() - t0;
+        total += ms;
+        pair[n] = ms > 0 ? (t.k * 1000) / ms : NaN;
+      }
+      if (recording) {
+        pairs.push(pair);
+        for (const n of names) rates[n].push(pair[n]);
+      }
+      return { overriddenDuration: total };
+    },
+    { async: false, beforeAll: (mode) => void (recording = mode === "run") },
+  );
   b.runSync();
-  const out = {};
-  for (const t of b.tasks) {
-    const k = tasks[t.name].k;
-    out[t.name] = t.result.latency.samples.filter((ms) => ms > 0).map((ms) => (k * 1000) / ms);
-  }
-  return out;
+  return { rates, pairs };
 }
 
-let gcCount = 0, gcMajor = 0;
 const KIND_MAJOR = 4; // perf_hooks.constants.NODE_PERFORMANCE_GC_MAJOR
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gcCount++;
-    if ((e.detail?.kind ?? e.kind) === KIND_MAJOR) gcMajor++;
-  }
-}).observe({ entryTypes: ["gc"] });
+const gcEntries = [];
+new PerformanceObserver((list) => gcEntries.push(...list.getEntries())).observe({ entryTypes: ["gc"] });
 const flush = () => sleep(20); // gc entries are delivered asynchronously
 
-/** GCs during a loop of `packets` packets of a task, per million packets. */
+/**
+ * GCs during a loop of `packets` packets of a task, per million packets: the `gc` entries that
+ * started while the loop ran (a collection the previous task left pending is not counted).
+ */
 async function gcsPerMillion(t, packets) {
   const calls = Math.ceil(packets / t.k);
   globalThis.gc?.();
   await flush();
-  gcCount = gcMajor = 0;
+  const t0 = performance.now();
   for (let i = 0; i < calls; i++) t.run();
+  const t1 = performance.now();
   await flush();
+  const during = gcEntries.filter((e) => e.startTime >= t0 && e.startTime <= t1);
+  gcEntries.length = 0;
   const done = calls * t.k;
-  return { gcs: gcCount, major: gcMajor, packets: done, perMillion: (gcCount * 1e6) / done };
+  const major = during.filter((e) => (e.detail?.kind ?? e.kind) === KIND_MAJOR).length;
+  return { gcs: during.length, major, packets: done, perMillion: (during.length * 1e6) / done };
 }
 
 // ---- main --------------------------------------------------------------------------------------
@@ -262,17 +288,19 @@ async function main() {
   for (const t of tasks) calibrate(t);
 
   const samples = all.map((r) => Object.fromEntries(Object.keys(r.tasks).map((n) => [n, []])));
+  const pairs = all.map(() => []);
   const perRound = all.map(() => []);
   for (let i = 0; i < ROUNDS; i++) {
     all.forEach((r, j) => {
-      const names = Object.keys(r.tasks);
-      const order = (i + j) % 2 ? [...names].reverse() : names;
-      const got = round(r.tasks, order);
+      const got = round(r.tasks);
       const med = {};
-      for (const n of names) {
-        samples[j][n].push(...got[n]);
-        med[n] = summary(got[n]).median;
+      for (const n of Object.keys(r.tasks)) {
+        samples[j][n].push(...got.rates[n]);
+        med[n] = summary(got.rates[n]).median;
       }
+      pairs[j].push(...got.pairs);
+      med.ratios = {};
+      for (const n of Object.keys(r.tasks)) if (n !== "mqtt-packet") med.ratios[n] = summary(got.pairs.map((p) => p[n] / p["mqtt-packet"])).median;
       perRound[j].push(med);
     });
     process.stderr.write(`  round ${i + 1}/${ROUNDS} done\n`);
@@ -289,14 +317,16 @@ async function main() {
         packetsPerSec: summary(samples[j][n]),
         batch: t.k,
         roundMedians: perRound[j].map((m) => m[n]),
+        samples: samples[j][n].length,
         gc: await gcsPerMillion(t, Math.max(GC_MIN, Math.min(GC_PACKETS, Math.round(summary(samples[j][n]).median)))),
       };
     }
+    // The ratio: median of the paired ratios of every iteration of every round; its range: the
+    // lowest and highest of the rounds' medians.
     for (const n of names)
       if (n !== peer) {
-        const rs = perRound[j].map((m) => m[n] / m[peer]);
-        res.ratios[n] = summary(rs);
-        res.ratios[n].rounds = rs;
+        const rs = perRound[j].map((m) => m.ratios[n]);
+        res.ratios[n] = { ...summary(pairs[j].map((p) => p[n] / p[peer])), rounds: rs, roundMin: Math.min(...rs), roundMax: Math.max(...rs) };
       }
     results.push(res);
   }
@@ -313,9 +343,9 @@ async function main() {
     }
 
   const gcCell = (t) => (t ? (t.gc.perMillion < 10 ? t.gc.perMillion.toFixed(1) : Math.round(t.gc.perMillion).toString()) : "-");
-  const mark = (s, need) => `${fmtRatio(s.median)} (${fmtRatio(s.min)}–${fmtRatio(s.max)})${s.median >= need ? "" : " MISS"}`;
+  const mark = (s, need) => `${fmtRatio(s.median)} (${fmtRatio(s.roundMin)}–${fmtRatio(s.roundMax)})${s.median >= need ? "" : " MISS"}`;
   printTable(
-    `Encode, packets per ${CLOCK === "cpu" ? "CPU-" : ""}second (median ± half IQR); ratio = mqttiny / mqtt-packet, median of rounds (range)`,
+    `Encode, packets per ${CLOCK === "cpu" ? "CPU-" : ""}second (median ± half IQR); ratio = mqttiny / mqtt-packet, median of paired samples (range of the rounds)`,
     ["packet", "mqttiny", "mqtt-packet", "ratio", "GC/M mqttiny", "GC/M mqtt-packet"],
     results.filter((r) => r.group === "encode").map((r) => [
       r.name, fmtMed(r.tasks.mqttiny.packetsPerSec), fmtMed(r.tasks["mqtt-packet"].packetsPerSec),
