@@ -74,7 +74,7 @@ const FAKES = String.raw`
   G.process = { memory: function () { return { free: 1000, usage: 600, total: 1600 }; }, env: { BOARD: "SIM" } };
   function pin(n) { return { name: n, write: function () {}, set: function () {}, reset: function () {}, read: function () { return false; } }; }
   G.LED1 = pin("LED1"); G.LED2 = pin("LED2"); G.LED = G.LED1;
-  G.A2 = pin("A2"); G.A3 = pin("A3"); G.B6 = pin("B6"); G.B7 = pin("B7"); G.D2 = pin("D2"); G.D4 = pin("D4");
+  G.A0 = pin("A0"); G.A2 = pin("A2"); G.A3 = pin("A3"); G.B6 = pin("B6"); G.B7 = pin("B7"); G.D2 = pin("D2"); G.D4 = pin("D4");
   G.digitalWrite = function () {}; G.digitalRead = function () { return 0; }; G.analogRead = function () { return 0.5; };
   G.Serial2 = { setup: function () {} };
   G.Serial1 = G.Serial2;
@@ -133,9 +133,9 @@ export function compatText(target: string): string {
  * A board of `target` with mqttiny loaded the Web IDE way (Modules.addCached with a function) and
  * mqttiny-compat loaded as text (Modules.addCached with a string), wired to the broker on `port`.
  */
-export async function createBoard(target: string, port: number): Promise<Board> {
+export async function createBoard(target: string, port: number, onTrace?: (dir: string, packet: any) => void): Promise<Board> {
   const lines: string[] = [];
-  const dev = await createDevice({ target, onPrint: (l: string) => lines.push(l) });
+  const dev = await createDevice({ target, onPrint: (l: string) => lines.push(l), onTrace });
   dev.run(FAKES, "fakes.js");
   dev.run(`__brokerPort = ${port}; Modules.addCached("mqttiny-compat", ${JSON.stringify(compatText(target))});`, "compat.js");
   return {
