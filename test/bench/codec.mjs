@@ -16,7 +16,8 @@ import {
 
 ensureBuilt();
 const start = machine();
-const ours = require(`${dist}/node/codec.js`);
+/** BENCH_CODEC=file measures another build of the codec bundle (to try a change side by side). */
+const ours = require(process.env.BENCH_CODEC || `${dist}/node/codec.js`);
 const mp = require("mqtt-packet");
 
 const ROUNDS = +(process.env.BENCH_ROUNDS || (SMOKE ? 1 : 5));

@@ -9,7 +9,8 @@
 import net from "node:net";
 import { dist, report, require } from "./lib.mjs";
 
-const { impl, port, count } = JSON.parse(process.argv[2]);
+// opts: extra options for mqttiny (to try other sizes); BENCH_MQTTINY=file: another build of the bundle.
+const { impl, port, count, opts = {} } = JSON.parse(process.argv[2]);
 const host = "127.0.0.1";
 if (!global.gc) throw new Error("run with --expose-gc");
 const DEVICE = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2 }; // targets/espruino-esp8266.ts
@@ -29,10 +30,10 @@ const makers = {
       });
   },
   mqttiny(extra = {}) {
-    const lib = require(`${dist}/node/mqttiny.js`);
+    const lib = require(process.env.BENCH_MQTTINY || `${dist}/node/mqttiny.js`);
     return (id) =>
       new Promise((resolve, reject) => {
-        const cl = lib.connect({ host, port, clientId: id, ...extra });
+        const cl = lib.connect({ host, port, clientId: id, ...extra, ...opts });
         cl.on("connect", () => resolve({ end: () => cl.end(true) }));
         cl.on("error", reject);
       });
