@@ -68,8 +68,6 @@ export const enum Err {
   PingTimeout = 311,
   /** The socket reported an error (the platform's code is in err.errno). */
   Socket = 312,
-  /** The connection was closed by the peer or the network. */
-  Closed = 313,
   /** TLS failure: handshake failed or the server certificate did not verify. */
   Tls = 314,
   /** The platform could not allocate memory (Espruino out of memory or no flat string). */
