@@ -31,7 +31,7 @@ const enum F {
   Sent = 2,
   /** Acknowledged or written (QoS 0): the slot is free once it reaches the head. */
   Done = 4,
-  /** Written in an earlier connection: resent with DUP in a resumed session. */
+  /** Written in an earlier connection: resent with DUP in a resumed session, renumbered in a new one. */
   Was = 8,
 }
 
@@ -478,8 +478,10 @@ export class Client implements SocketSink {
             this._ob[at] &= ~8;
             this._ob[io] = this._qi[s] >> 8;
             this._ob[io + 1] = this._qi[s] & 255;
+            this._qf[s] = fl & ~F.Was;
           }
-          this._qf[s] = fl & ~F.Was;
+          // Resumed: it keeps the mark, so a resend that never got out before the next drop is
+          // still renumbered (and DUP cleared) if that session turns out new.
         }
       }
     this._pump();
