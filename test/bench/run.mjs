@@ -10,6 +10,7 @@
 // The figures that matter are ratios to a peer measured in the same process and run; absolute
 // times depend on the machine and on what else runs on it (the load average is printed).
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { benchDir, ensureBuilt, loadLine, OUT, root } from "./lib.mjs";
@@ -38,6 +39,18 @@ for (const p of parts) {
   if (r.status !== 0) failed.push(p);
   console.log(`(${p}: ${((Date.now() - t0) / 1000).toFixed(1)} s${r.status !== 0 ? `, FAILED with ${r.status ?? r.signal}` : ""})`);
 }
+// Every part's goals, in one place.
+const lines = [];
+for (const p of parts) {
+  try {
+    const j = JSON.parse(fs.readFileSync(path.join(OUT, `${p}.json`), "utf8"));
+    if (!Array.isArray(j.goals) || !j.goals.length) continue;
+    const missed = j.goals.filter((g) => !g.met).length;
+    lines.push(`  ${p.padEnd(7)} ${j.goals.length - missed}/${j.goals.length} met${missed ? `, ${missed} missed` : ""}`);
+  } catch {}
+}
+if (lines.length) console.log(`
+goals (details above and in each JSON's "goals"):\n${lines.join("\n")}`);
 if (failed.length) {
   console.error(`\nfailed: ${failed.join(", ")}`);
   process.exit(1);
