@@ -199,6 +199,23 @@ describe("client identifier", () => {
     expect(sim.connections).toHaveLength(0);
   });
 
+  const badOptions: [string, any, number][] = [
+    ["a will topic with a wildcard", { will: { topic: "status/#", payload: "x" } }, 101],
+    ["a will QoS of 3 [MQTT-3.1.2-14]", { will: { topic: "status", payload: "x", qos: 3 } }, 103],
+    ["a password without a user name [MQTT-3.1.2-22]", { password: "p" }, 106],
+    ["a password of a type that cannot be sent", { username: "u", password: 42 }, 106],
+    ["a keepalive over 65,535 s", { keepalive: 70000 }, 106],
+    ["a client id that is not valid UTF-8 [MQTT-3.1.3-4]", { clientId: MODE == "node" ? "dev\ud800" : "dev\xff" }, 105],
+  ];
+  for (const [name, opts, code] of badOptions) {
+    it(`${name} throws code ${code} at once and opens nothing`, () => {
+      const { sim, clock, make } = rig();
+      expect(() => make(opts)).toThrow(expect.objectContaining({ code }));
+      clock.advance(10000);
+      expect(sim.connections).toHaveLength(0);
+    });
+  }
+
   it("an empty clientId with clean:true is sent as it is", () => {
     const { sim, make } = rig();
     const broker = new ScriptedBroker(sim);

@@ -1,7 +1,7 @@
 // Validation of what the app asks for: bad topics and filters, QoS outside 0-1, payloads larger
 // than the target allows. The callback (or `error` when there is none) gets the code; nothing is sent.
 import { describe, it, expect } from "vitest";
-import { MODE, connected, drain } from "./helpers";
+import { MODE, connected, drain, str } from "./helpers";
 
 /** Runs `call(cb)` on a connected client; returns the code the callback got, the `error` codes, and what was sent. */
 function attempt(call: (c: any, cb?: any) => void, withCallback = true) {
@@ -96,6 +96,34 @@ describe("publish", () => {
       c.publish("t", null);
     });
     expect(sent.map((p) => [...p.payload])).toEqual([[97, 98, 99], [0, 255, 7], [1, 2], [], []]);
+  });
+});
+
+describe("what is sent", () => {
+  it("non-ASCII topics and payloads go out as their UTF-8 bytes", () => {
+    const { sent } = attempt((c) => c.publish(str("maison/température"), str("22,5 °C"), { qos: 1 }));
+    expect(sent[0].topic).toBe("maison/température");
+    expect(Buffer.from(sent[0].payload).toString("utf8")).toBe("22,5 °C");
+  });
+
+  it("retain and QoS are sent as asked; DUP is never set on a first transmission [MQTT-4.3.1-1, MQTT-4.3.2-1]", () => {
+    const { sent } = attempt((c) => {
+      c.publish("a", "x", { retain: true });
+      c.publish("b", "y", { qos: 1, retain: true });
+      c.publish("c", "z", { qos: 0, retain: false });
+    });
+    expect(sent.map((p) => [p.topic, p.qos, p.retain, p.dup])).toEqual([
+      ["a", 0, true, false],
+      ["b", 1, true, false],
+      ["c", 0, false, false],
+    ]);
+  });
+
+  it("CONNECT carries the will, user name and password as given [MQTT-3.1.2-9, MQTT-3.1.3-1]", () => {
+    const r = connected({ keepalive: 17, username: "dev", password: "s3cret", will: { topic: "status/dev1", payload: "offline", qos: 1, retain: true } });
+    expect(r.connect).toMatchObject({ keepalive: 17, username: "dev", will: { topic: "status/dev1", qos: 1, retain: true } });
+    expect(String(r.connect.password)).toBe("s3cret");
+    expect(String(r.connect.will.payload)).toBe("offline");
   });
 });
 
