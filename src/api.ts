@@ -31,10 +31,11 @@ export function options(url: any, opts: any, def: Defaults): Options {
   for (k in opts || {}) o[k] = opts[k];
   if (typeof url == "string") {
     m = /^(\w+):\/\/([^:\/]+)(?::(\d+))?/.exec(url);
-    if (!m) bad();
+    // MQTT over TCP or TLS only: ws:// and the like are refused rather than tried as TCP.
+    if (!m || !/^(mqtts?|tcp|tls|ssl)$/.test(m[1])) bad();
     o.host = o.host || m[2];
     if (m[3]) o.port = +m[3];
-    if (/s$/.test(m[1]) || m[1] == "tls") o.tls = o.tls || true;
+    if (/^(mqtts|tls|ssl)$/.test(m[1])) o.tls = o.tls || true;
   }
   o.host = o.host || "localhost";
   o.port = o.port || (o.tls ? 8883 : 1883);
