@@ -167,13 +167,13 @@ export class Client implements SocketSink {
       if (this._cnl != -Err.NoRoom) break;
     }
     if (this._cnl < 0) throw err(-this._cnl);
-    this._last = p._now();
-    this._timer = p._every(function () {
+    this._last = p._g._now();
+    this._timer = p._g._setInterval(function () {
       self._tick();
     }, p._tick);
-    p._later(function () {
+    p._g._setTimeout(function () {
       if (self._st == S.Offline && !self._bo) self._open();
-    });
+    }, 0);
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ export class Client implements SocketSink {
    * clock set back stalls nothing and one set forward by hours fires nothing early.
    */
   _tick(): void {
-    var p = this._p, t = p._now(), d = t - this._last, o = this._o, now;
+    var p = this._p, t = p._g._now(), d = t - this._last, o = this._o, now;
     this._last = t;
     now = this._now += d >= 0 && d <= 10 * p._tick ? d : p._tick;
     var st = this._st;
@@ -339,7 +339,9 @@ export class Client implements SocketSink {
 
   /** Try now (e.g. when Wi-Fi comes back), with the backoff reset. Ignored after end(). */
   reconnect(): this {
-    if (this._st == S.Ended) return this;
+    // Also while end() waits for the outbox: dropping the link would end the client, and the
+    // attempt after it would connect an ended client that no timer watches any more.
+    if (this._ending || this._st == S.Ended) return this;
     if (this._st != S.Offline) this._drop(0);
     this._bo = 1;
     this._open();
@@ -736,7 +738,7 @@ export class Client implements SocketSink {
     this._sock = null;
     this._st = S.Ended;
     this.connected = false;
-    this._p._stop(this._timer);
+    this._p._g._clearInterval(this._timer);
     if (s) {
       if (was == S.Connected) {
         var n = encodeEmpty(this._tx, 0, T.DISCONNECT);

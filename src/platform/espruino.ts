@@ -3,17 +3,13 @@
 // would send a typed array as comma-separated text). write() returns false; `drain` says when to
 // go on. Errors are {code, message} with negative codes; TLS comes from require("tls").
 import { Err } from "../errors";
-import { Platform, SocketSink } from "./types";
+import { Platform, SocketSink, TimerEnv } from "./types";
 
 /** What the adapter is built over: the board's globals, or the harness's fakes in tests. */
-export interface EspruinoEnv {
+export interface EspruinoEnv extends TimerEnv {
   _net: () => any;
   _tls: () => any;
   _E: any;
-  _now: () => number;
-  _setInterval: (fn: () => void, ms: number) => any;
-  _clearInterval: (h: any) => void;
-  _setTimeout: (fn: () => void, ms: number) => any;
 }
 
 /** Espruino's socket error codes [source]: -2 out of memory, -13/-14 TLS. */
@@ -68,18 +64,7 @@ export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
     _close: function (s: any) {
       s.end();
     },
-    _now: function () {
-      return g._now();
-    },
-    _every: function (fn: () => void, ms: number) {
-      return g._setInterval(fn, ms);
-    },
-    _later: function (fn: () => void) {
-      g._setTimeout(fn, 0);
-    },
-    _stop: function (h: any) {
-      g._clearInterval(h);
-    },
+    _g: g,
     _alloc: function (n: number) {
       return new Uint8Array(n);
     },

@@ -1,15 +1,11 @@
 // The Node adapter: net/tls sockets with Buffer chunks (decoded in place when a packet lies in one
 // chunk), back-pressure from write()'s result and `drain`. TLS verifies the server by default.
 import { Err } from "../errors";
-import { Platform, SocketSink } from "./types";
+import { Platform, SocketSink, TimerEnv } from "./types";
 
-export interface NodeEnv {
+export interface NodeEnv extends TimerEnv {
   _net: any;
   _tls: any;
-  _now: () => number;
-  _setInterval: (fn: () => void, ms: number) => any;
-  _clearInterval: (h: any) => void;
-  _setTimeout: (fn: () => void, ms: number) => any;
 }
 
 /** Node's error codes: TLS and certificate failures get their own code (314). */
@@ -70,18 +66,7 @@ export function nodePlatform(g: NodeEnv, tick: number): Platform {
       }, 2000);
       if (t && t.unref) t.unref();
     },
-    _now: function () {
-      return g._now();
-    },
-    _every: function (fn: () => void, ms: number) {
-      return g._setInterval(fn, ms);
-    },
-    _later: function (fn: () => void) {
-      g._setTimeout(fn, 0);
-    },
-    _stop: function (h: any) {
-      g._clearInterval(h);
-    },
+    _g: g,
     _alloc: function (n: number) {
       return Buffer.alloc(n);
     },

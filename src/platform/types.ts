@@ -11,6 +11,14 @@ export interface SocketSink {
   _closed(s: any, code: number, errno?: any): void;
 }
 
+/** Time as the platform gives it. `_now` may jump (the session copes). */
+export interface TimerEnv {
+  _now(): number;
+  _setInterval(fn: () => void, ms: number): any;
+  _clearInterval(h: any): void;
+  _setTimeout(fn: () => void, ms: number): any;
+}
+
 export interface Platform {
   /** Opens a connection and wires its events to `c`; may throw (Espruino does, synchronously). */
   _open(c: SocketSink, host: string, port: number, tls: any): any;
@@ -21,11 +29,8 @@ export interface Platform {
   _write(s: any, b: Uint8Array, a: number, e: number): boolean;
   /** Closes `s`; `flush`: after DISCONNECT, so what was written must go out first. */
   _close(s: any, flush?: boolean): void;
-  /** Milliseconds; may jump (the session copes). */
-  _now(): number;
-  _every(fn: () => void, ms: number): any;
-  _later(fn: () => void): void;
-  _stop(h: any): void;
+  /** The clock and timers: the platform's own (Date.now, setInterval...) or a test's. */
+  _g: TimerEnv;
   /** A receive buffer of `n` bytes (a Buffer on Node, so topics decode without a copy). */
   _alloc(n: number): Uint8Array;
   /** The topic the application sees: an 8-bit string on Espruino, a UTF-8-decoded string on Node. */
