@@ -2,7 +2,7 @@
 // successful CONNACK; `offline` and `reconnect`; reconnect() now; never after end(); a clock
 // that jumps or ticks late.
 import { describe, it, expect, vi, afterEach } from "vitest";
-import { TICK, connected, prng, record, rig, tapWrites } from "./helpers";
+import { TICK, connected, drain, prng, record, rig, tapWrites } from "./helpers";
 import { ScriptedBroker } from "../sim/broker";
 
 afterEach(() => {
@@ -174,6 +174,28 @@ describe("events and reconnect()", () => {
     clock.advance(3_600_000);
     expect(sim.connections).toHaveLength(1);
     expect(c.connected).toBe(false);
+  });
+
+  it("reconnect() while end() waits for the outbox does not bring the client back", () => {
+    const { clock, c, sim, broker } = connected({ reconnectPeriod: 100 });
+    const log = record(c);
+    c.publish("t", "x", { qos: 1 });
+    drain(broker, 10);
+    c.end();
+    c.reconnect();
+    clock.advance(60_000);
+    expect(sim.connections).toHaveLength(1);
+    expect(log).not.toContain("connect sp=0");
+    expect(c.connected).toBe(false);
+  });
+
+  it("end() right after connect() opens nothing", () => {
+    const { sim, clock, make } = rig();
+    new ScriptedBroker(sim);
+    const c = make();
+    c.end();
+    clock.advance(60_000);
+    expect(sim.connections).toHaveLength(0);
   });
 
   it("end() during the backoff cancels the next attempt", () => {
