@@ -168,6 +168,21 @@ describe("connect failures", () => {
     });
   }
 
+  it("with tls, connects over the platform's tls module with the options given, and runs the same session", () => {
+    const { sim, clock, make } = rig();
+    const broker = new ScriptedBroker(sim);
+    const c = make({ port: 8883, tls: { ca: "CA", rejectUnauthorized: true } });
+    broker.expectPacket("connect");
+    const conn = sim.connections[0];
+    expect(conn.secure).toBe(true);
+    expect(conn.port).toBe(8883);
+    expect(conn.options).toMatchObject({ host: "broker", port: 8883, ca: "CA", rejectUnauthorized: true });
+    if (MODE == "node") expect(conn.options.servername).toBe("broker");
+    broker.connack(0);
+    clock.flush();
+    expect(c.connected).toBe(true);
+  });
+
   it("a connection closed by the broker before CONNACK is retried", () => {
     const { sim, clock, make } = rig();
     const broker = new ScriptedBroker(sim);
