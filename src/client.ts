@@ -116,6 +116,8 @@ export class Client implements SocketSink {
   _bo = 0;
   _timer: any;
   _ending = false;
+  /** Inside _lost's listeners. */
+  _losing = false;
   _ecb: any = null;
   _es = 0;
   _pid = 0;
@@ -321,12 +323,9 @@ export class Client implements SocketSink {
         var j = (this._qh + i) % this._qf.length;
         if (this._qf[j] & F.Sent) this._qf[j] = F.Qos1 | F.Was;
       }
-    if (code) this._error(code, cause);
-    this._emit("close");
-    if (was == S.Connected) this._emit("offline");
-    if (this._ending) return this._finish();
     // A refused identity or credentials wait the longest step; a refused protocol waits for
-    // reconnect() [CONNACK 1]; anything else backs off exponentially with jitter.
+    // reconnect() [CONNACK 1]; anything else backs off exponentially with jitter. Scheduled
+    // before the listeners run, so a reconnect() from a `close` listener resets it.
     var d =
       code == Err.RefusedProtocol || !p
         ? 0
@@ -335,6 +334,13 @@ export class Client implements SocketSink {
         : Math.min(o.reconnectMax as number, p * Math.pow(2, Math.min(this._bo, 16)));
     this._bo++;
     this._due = d ? this._now + Math.max(1, d / 2 + this._p._rand() * (d / 2)) : 0;
+    // An end() from one of these listeners finishes after them: `close` comes before `end`.
+    this._losing = true;
+    if (code) this._error(code, cause);
+    this._emit("close");
+    if (was == S.Connected) this._emit("offline");
+    this._losing = false;
+    if (this._ending) this._finish();
   }
 
   /** Try now (e.g. when Wi-Fi comes back), with the backoff reset. Ignored after end(). */
@@ -728,7 +734,7 @@ export class Client implements SocketSink {
     this._ecb = cb;
     this._ending = true;
     this._es = this._now;
-    if (force || this._st != S.Connected || !this._pending()) this._finish();
+    if ((force || this._st != S.Connected || !this._pending()) && !this._losing) this._finish();
     return this;
   }
 

@@ -1,6 +1,6 @@
 // end(force, cb): stops new publishes (108), waits (at most connectTimeout) for the outbox unless
 // forced, sends DISCONNECT, closes, fires `close` (and `end`), then calls cb [MQTT-3.14.4-1, -2].
-import { describe, it, expect } from "vitest";
+import { describe, it, expect, vi } from "vitest";
 import { CHUNKS, TICK, connected, drain, lines, rig, tapWrites } from "./helpers";
 import { ScriptedBroker } from "../sim/broker";
 
@@ -138,5 +138,48 @@ describe("end() when not connected", () => {
     expect(got).toEqual(["a 108", "end cb"]);
     expect(sim.connections).toHaveLength(1);
     expect(log.slice(-3)).toEqual(["close", "offline", "end"]);
+  });
+});
+
+describe("end() and reconnect() called from listeners of a lost connection", () => {
+  it("end() from an `error` listener: `close` still comes before `end`, and the callback last", () => {
+    const { sim, make } = rig();
+    const broker = new ScriptedBroker(sim);
+    const c = make({ reconnectPeriod: 100 });
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    broker.expectNoPacket(10);
+    const order: string[] = [];
+    c.on("error", () => {
+      order.push("error");
+      c.end(true, () => order.push("cb"));
+    });
+    for (const ev of ["close", "offline", "end"]) c.on(ev, () => order.push(ev));
+    broker.send("d0"); // an unsolicited PINGRESP is ignored; a CONNACK now is 211
+    broker.send("20020000");
+    broker.expectNoPacket(50);
+    expect(order).toEqual(["error", "close", "offline", "end", "cb"]);
+  });
+
+  it("reconnect() from a `close` listener leaves the backoff reset", () => {
+    vi.spyOn(Math, "random").mockReturnValue(0.999999); // jitter at its top: the delay is the step
+    const { clock, sim, make } = rig();
+    const broker = new ScriptedBroker(sim);
+    const c = make({ reconnectPeriod: 1000, reconnectMax: 60000 });
+    broker.expectPacket("connect");
+    let once = true;
+    c.on("close", () => {
+      if (once) {
+        once = false;
+        c.reconnect();
+      }
+    });
+    sim.cut();
+    broker.expectPacket("connect"); // the attempt reconnect() made
+    sim.cut(); // refused again: the next delay is the first step, at most reconnectPeriod
+    const t0 = clock.now();
+    broker.expectPacket("connect");
+    expect(clock.now() - t0).toBeLessThanOrEqual(1000 + 100);
+    vi.restoreAllMocks();
   });
 });
