@@ -17,6 +17,7 @@ const { impl, port, qos, n, size, runs, warm, brokerPid } = cfg;
 const host = "127.0.0.1";
 const tag = `${impl}-${process.pid}`;
 const TIMEOUT = Math.max(20_000, n); // ms per run: a lost message must not hang the bench
+const RAW_SLICE = +(process.env.BENCH_RAW_SLICE ?? cfg.rawSlice ?? 0);
 const topic = `bench/${tag}/data`;
 const payload = Buffer.alloc(size, 0x61);
 
@@ -206,7 +207,9 @@ async function raw() {
               acked++;
               check();
             };
-            pub.write(batch);
+            // In slices of RAW_SLICE bytes (0: the whole batch in one write).
+            if (!RAW_SLICE) pub.write(batch);
+            else for (let i = 0; i < batch.length; i += RAW_SLICE) pub.write(batch.subarray(i, i + RAW_SLICE));
           }),
       };
     },
