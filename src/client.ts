@@ -572,9 +572,13 @@ export class Client implements SocketSink {
         f[s] |= F.Sent;
         this._nf++;
       } else {
+        // Its slot is freed before its callback runs, so a publish from the callback finds room;
+        // `i` follows the head that compacting moved.
         f[s] = F.Done;
-        var cb = this._qc[s];
+        var cb = this._qc[s], n = this._qn;
         this._qc[s] = null;
+        this._compact();
+        i -= n - this._qn;
         this._call(cb, 0);
       }
     }

@@ -466,3 +466,26 @@ describe("stats", () => {
     expect(c.stats).toMatchObject({ sent: 3, acked: 1, resent: 1, reconnects: 1 });
   });
 });
+
+describe("publishing from a QoS 0 completion callback", () => {
+  it("finds the slot of the message just written free: a chain of publishes from callbacks never stalls on 107", () => {
+    const { sim, make } = rig();
+    const broker = new ScriptedBroker(sim);
+    const c = make({}, { queueSize: 8 });
+    let n = 0;
+    const refused: number[] = [];
+    function next() {
+      n++;
+      c.publish("t", "x", { qos: 0 }, (e: any) => {
+        if (e) refused.push(e.code);
+        else if (n < 40) next();
+      });
+    }
+    for (let i = 0; i < 8; i++) next(); // queued offline: the outbox is full
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    const got = drain(broker, 500).filter((p) => p.cmd == "publish");
+    expect(refused).toEqual([]);
+    expect(got.length).toBe(40);
+  });
+});
