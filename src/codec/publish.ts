@@ -4,9 +4,12 @@ import { headerSize, MAX_LENGTH, room, writeHeader, T } from "./packet";
 import { badName } from "./topic";
 import { Payload, payloadBytes, strBytes, writeField, writePayload } from "./strings";
 
-/** Remaining Length of a PUBLISH, or a negative Err when topic, QoS or payload are invalid. */
-function publishBody(topic: string, payload: Payload | null | undefined, qos: number): number {
-  var nt = strBytes(topic), np = payloadBytes(payload);
+/**
+ * Remaining Length of a PUBLISH whose topic takes `nt` bytes (strBytes), or a negative Err when
+ * topic, QoS or payload are invalid. The caller measures the topic once and keeps the figure.
+ */
+function publishBody(topic: string, nt: number, payload: Payload | null | undefined, qos: number): number {
+  var np = payloadBytes(payload);
   if (nt < 1 || nt > 65535 || badName(topic)) return -Err.Topic;
   if (qos !== 0 && qos !== 1 && qos !== 2) return -Err.Qos;
   if (np < 0) return -Err.TooBig;
@@ -19,7 +22,7 @@ function publishBody(topic: string, payload: Payload | null | undefined, qos: nu
  * invalid: lets a caller reserve exactly that room before encoding.
  */
 export function publishSize(topic: string, payload: Payload | null | undefined, qos: number): number {
-  var n = publishBody(topic, payload, qos);
+  var n = publishBody(topic, strBytes(topic), payload, qos);
   return n < 0 ? n : headerSize(n) + n;
 }
 
@@ -42,13 +45,13 @@ export function encodePublish(
   dup: boolean,
   id: number
 ): number {
-  var n = publishBody(topic, payload, qos);
+  var nt = strBytes(topic), n = publishBody(topic, nt, payload, qos);
   if (n < 0) return n;
   if (qos ? badId(id) : dup) return -Err.Options;
   o = room(b, o, n);
   if (o < 0) return o;
   o = writeHeader(b, o, (T.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), n);
-  o = writeField(b, o, topic, strBytes(topic));
+  o = writeField(b, o, topic, nt);
   if (qos) {
     b[o++] = id >> 8;
     b[o++] = id & 255;

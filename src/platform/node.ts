@@ -70,8 +70,9 @@ export function nodePlatform(g: NodeEnv, tick: number): Platform {
     _alloc: function (n: number) {
       return Buffer.alloc(n);
     },
-    _topic: function (b: Uint8Array, a: number, e: number) {
-      return Buffer.from(b.buffer, b.byteOffset, b.length).toString("utf8", a, e);
+    _topic: function (b: any, a: number, e: number) {
+      // Chunks and the receive buffer are Buffers on Node: no view to make per message.
+      return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length)).toString("utf8", a, e);
     },
     _payload: function (b: Uint8Array, a: number, e: number) {
       return Buffer.from(b.subarray(a, e));
