@@ -64,14 +64,14 @@ export function encodeConnect(b: Uint8Array, o: number, c: ConnectFields): numbe
   b[o++] = flags;
   b[o++] = ka >> 8;
   b[o++] = ka & 255;
-  o = writeField(b, o, id, nid); // [MQTT-3.1.3-1] order: id, will topic, will message, user, password
+  o = writeField(b, o, id); // [MQTT-3.1.3-1] order: id, will topic, will message, user, password
   if (w) {
-    o = writeField(b, o, w.topic, nwt);
+    o = writeField(b, o, w.topic);
     b[o++] = nwp >> 8;
     b[o++] = nwp & 255;
     o = writePayload(b, o, w.payload);
   }
-  if (nu || flags & 128) o = writeField(b, o, u as string, nu);
+  if (nu || flags & 128) o = writeField(b, o, u as string);
   if (flags & 64) {
     b[o++] = np >> 8;
     b[o++] = np & 255;

@@ -45,13 +45,13 @@ export function encodePublish(
   dup: boolean,
   id: number
 ): number {
-  var nt = strBytes(topic), n = publishBody(topic, nt, payload, qos);
+  var n = publishBody(topic, strBytes(topic), payload, qos);
   if (n < 0) return n;
   if (qos ? badId(id) : dup) return -Err.Options;
   o = room(b, o, n);
   if (o < 0) return o;
   o = writeHeader(b, o, (T.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), n);
-  o = writeField(b, o, topic, nt);
+  o = writeField(b, o, topic);
   if (qos) {
     b[o++] = id >> 8;
     b[o++] = id & 255;

@@ -118,9 +118,13 @@ export function writePayload(b: Uint8Array, o: number, p: Payload | null | undef
   return o + p.length;
 }
 
-/** Writes a 16-bit length and the string; returns the end offset. */
-export function writeField(b: Uint8Array, o: number, s: string, n: number): number {
+/**
+ * Writes the string after room for its 16-bit length, then the length it took: a string already
+ * measured (and found to fit) is not measured again.
+ */
+export function writeField(b: Uint8Array, o: number, s: string): number {
+  var e = writeStr(b, o + 2, s), n = e - o - 2;
   b[o] = n >> 8;
   b[o + 1] = n & 255;
-  return writeStr(b, o + 2, s);
+  return e;
 }

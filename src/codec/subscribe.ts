@@ -36,7 +36,7 @@ export function encodeSubscribe(
   b[o++] = id >> 8;
   b[o++] = id & 255;
   for (i = 0; i < k; i++) {
-    o = writeField(b, o, filters[i], strBytes(filters[i]));
+    o = writeField(b, o, filters[i]);
     if (qos != null) b[o++] = typeof qos == "number" ? qos : qos[i];
   }
   return o;
