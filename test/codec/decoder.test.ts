@@ -15,6 +15,7 @@ import {
   strict,
   guard,
   guardedFeed,
+  concat,
 } from "./helpers";
 import type { Got, Chunk } from "./helpers";
 
@@ -36,16 +37,6 @@ const SERVER: any[] = [
 ];
 const STREAM = concat(SERVER.map(mqttGenerate));
 const WANT: Got[] = SERVER.map(expected);
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function bytesAt(b: Uint8Array, step: number): number[] {
   const at: number[] = [];

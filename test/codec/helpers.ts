@@ -298,3 +298,14 @@ export function guardedFeed(d: Decoder & { _limit: number }, c: Chunk, s = 0, e 
   d._limit = 2 * (e - s) + 4;
   return feed(d, c, s, e);
 }
+
+/** One Uint8Array of the parts, in order. */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { createDecoder, encodePublish, publishSize, T } from "../../src/codec";
 import type { Decoder } from "../../src/codec";
-import { ESP, str, hex, split, decodeChunks, expected, encodeLike, mqttGenerate, mqttParse, snap, strict, guard, guardedFeed, latin1 } from "./helpers";
+import { ESP, str, hex, split, concat, decodeChunks, expected, encodeLike, mqttGenerate, mqttParse, snap, strict, guard, guardedFeed, latin1 } from "./helpers";
 import type { Got, Chunk } from "./helpers";
 
 const RUNS = 400;
@@ -79,16 +79,6 @@ const serverPacket = fc.oneof(
   { weight: 1, arbitrary: fc.record({ cmd: fc.constant("unsuback"), messageId: id }) },
   { weight: 1, arbitrary: fc.constant({ cmd: "pingresp" }) }
 );
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Sorted distinct split points inside 1..len-1 from random numbers in [0, 1). */
 function cuts(len: number, r: number[]): number[] {
