@@ -12,7 +12,7 @@
 // test checks the client's part of the order and counts the broker's inversions.
 import { describe, it, expect } from "vitest";
 import { CHUNK, rig, prng, text } from "./helpers";
-import { startAedes } from "../sim/broker";
+import { continuingIds, startAedes } from "../sim/broker";
 import { StreamDecoder } from "../sim/trace";
 import type { SimConnection } from "../sim/network";
 
@@ -38,7 +38,8 @@ async function run(label: string, chunkSize: number | undefined, dropSubscriber:
   const seed = Number(process.env.SEED) || (Date.now() % 1_000_000) + 1;
   const rnd = prng(seed);
   const { sim, make } = rig({ chunkSize });
-  const aedes = await startAedes(sim);
+  // The subscriber's link drops too: aedes's ids must not be reused (see continuingIds).
+  const aedes = await startAedes(sim, { preConnect: continuingIds() } as any);
 
   // Each connection drops after a random number of packets, about 50 on average counting both
   // ways (every PUBLISH the client writes is answered by one PUBACK, and the other way round),

@@ -17,7 +17,7 @@
 // duplicates delivered, messages lost. SOAK_SEED=... repeats a run, SOAK_N=... changes the count.
 import { describe, it, expect } from "vitest";
 import { rig, MODE } from "../client/helpers";
-import { startAedes } from "../sim/broker";
+import { continuingIds, startAedes } from "../sim/broker";
 import { StreamDecoder } from "../sim/trace";
 import type { SimConnection } from "../sim/network";
 import type { Client } from "../../src/client";
@@ -106,20 +106,10 @@ async function soak() {
   const onConnection = sim.onConnection.bind(sim);
   const taps: ((conn: SimConnection) => void)[] = [];
   sim.onConnection = (fn: any) => onConnection(fn ? (d: any, conn: SimConnection) => (taps.forEach((t) => t(conn)), fn(d, conn)) : null);
-  // aedes 1.2.0 starts each connection's packet ids at a random number, also in a resumed session
-  // whose unacknowledged messages keep the ids they were sent with; a new message can then take an
-  // id still in use [MQTT-2.3.1-2], and its PUBACK (clearing by id alone) deletes the older stored
-  // message: lost by the broker (seen here: a subscriber's link died under 84 deliveries, a later
-  // connection reused their ids for other messages, the client acked those, and the 84 were never
-  // sent again). The broker's counter is made to continue per client id, as a session's should.
-  const nextIds: Record<string, number> = {};
-  const preConnect = (client: any, packet: any, done: (e: any, ok: boolean) => void) => {
-    const id = packet.clientId;
-    nextIds[id] = nextIds[id] || 1;
-    Object.defineProperty(client, "_nextId", { get: () => nextIds[id], set: (v) => (nextIds[id] = v), configurable: true });
-    done(null, true);
-  };
-  const aedes = await startAedes(sim, { preConnect } as any);
+  // aedes 1.2.0 reuses packet ids still in use in resumed sessions and loses stored messages
+  // (seen here: a subscriber's link died under 84 deliveries, a later connection reused their ids
+  // for other messages, the client acked those, and the 84 were never sent again): see continuingIds.
+  const aedes = await startAedes(sim, { preConnect: continuingIds() } as any);
 
   const opts = { keepalive: KEEPALIVE, reconnectPeriod: 200, reconnectMax: 5000, connectTimeout: 5000, clean: false };
   const def = { rxSize: 512, outboxSize: 2048, queueSize: 16, inflight: 4 };

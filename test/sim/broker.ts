@@ -25,6 +25,24 @@ export interface AedesHarness {
   restart(): Promise<void>;
 }
 
+/**
+ * An aedes `preConnect` hook that makes the broker's packet ids continue per client id across
+ * connections. aedes 1.2.0 starts each connection's ids at a random number, also in a resumed
+ * session whose unacknowledged messages keep the ids they were sent with; a new message can then
+ * take an id still in use [MQTT-2.3.1-2], and its PUBACK (aedes clears by id alone) deletes the
+ * older stored message, which is never sent again: lost by the broker, not by the client. Tests
+ * that drop a persistent subscriber's link use this so they measure the client.
+ */
+export function continuingIds() {
+  const nextIds: Record<string, number> = {};
+  return (client: any, packet: any, done: (e: any, ok: boolean) => void) => {
+    const id = packet.clientId;
+    nextIds[id] = nextIds[id] || 1;
+    Object.defineProperty(client, "_nextId", { get: () => nextIds[id], set: (v) => (nextIds[id] = v), configurable: true });
+    done(null, true);
+  };
+}
+
 export async function startAedes(
   sim: SimNetwork,
   opts: Partial<AedesOptions> & { persistence?: any } = {},
