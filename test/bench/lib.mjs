@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { ensureBuilt as ensure } from "../../build/ensure-built.mjs";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const dist = path.join(root, "dist");
@@ -19,53 +20,12 @@ export const require = createRequire(import.meta.url);
 
 // ---- the build ---------------------------------------------------------------------------------
 
-/** Written last by build/build.mjs: its time is the time of the last complete build. */
-const stamp = path.join(dist, "sizes.json");
-const inputs = ["src", "targets", "build", "tsconfig.json"];
-
-function newest(p) {
-  if (!fs.existsSync(p)) return 0;
-  const st = fs.statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...fs.readdirSync(p).map((f) => newest(path.join(p, f))));
-}
-
-const built = () => ["node/mqttiny.js", "node/codec.js", "sizes.json"].every((f) => fs.existsSync(path.join(dist, f)));
-const fresh = () => built() && inputs.every((i) => newest(path.join(root, i)) <= fs.statSync(stamp).mtimeMs);
-
 /**
- * Builds dist/ when it is missing or older than the sources, under the lock directory that
- * test/bundle/built.ts uses, so a bench and a test run never build at once. When the sources do not
- * build (someone's work in progress) and a previous build exists, that build is measured, with a
- * warning.
+ * Builds dist/ when it is missing or older than the sources (build/ensure-built.mjs, under the lock
+ * the tests use). When the sources do not build and a previous build exists, that one is measured.
  */
 export function ensureBuilt() {
-  if (fresh()) return;
-  fs.mkdirSync(dist, { recursive: true });
-  const lock = path.join(dist, ".build-lock");
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch (e) {
-      if (e.code !== "EEXIST") throw e;
-      try {
-        if (Date.now() - fs.statSync(lock).mtimeMs > 120_000) fs.rmdirSync(lock);
-      } catch {}
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    if (fresh()) return;
-    console.error(built() ? "dist/ is older than the sources: building" : "dist/ is missing: building");
-    execFileSync(process.execPath, [path.join(root, "build", "build.mjs")], { cwd: root, encoding: "utf8", stdio: "pipe" });
-  } catch (e) {
-    const out = `${e.stdout ?? ""}${e.stderr ?? e.message}`.trim();
-    if (!built()) throw new Error(`build/build.mjs failed:\n${out}`);
-    console.error(`WARNING: build/build.mjs failed; measuring the previous build in dist/:\n${out.split("\n").slice(0, 8).join("\n")}`);
-  } finally {
-    fs.rmdirSync(lock);
-  }
+  ensure({ fallback: true, log: true });
 }
 
 // ---- statistics --------------------------------------------------------------------------------
