@@ -213,10 +213,11 @@ async function main() {
 
   const tStart = Date.now();
   // Commands from the peer, once a second.
-  let k = 0;
+  let k = 0, cmdsAnswered = 0;
   const cmdTimer = setInterval(() => {
     const c = `led=${++k % 2 ? "on" : "off"}#${k}`;
     peer.publish("dev1/cmd", c, { qos: 1 }, (e) => {
+      cmdsAnswered++;
       if (!e) cmdsAcked.push(c);
     });
   }, 1000);
@@ -243,8 +244,12 @@ async function main() {
   clearInterval(cmdTimer);
   dev.run("stop()");
   say(`** ${opt.duration} s: device stops publishing; waiting for its outbox to drain`);
-  // Settle: every reading answered, every broker-acknowledged command delivered (or give up).
-  await until(() => rep.acked.size + rep.failed.size >= rep.published.size && cmdsAcked.every((c) => rep.commands.includes(c)), 15000);
+  // Settle: every reading answered, every command answered by the broker (one sent just before
+  // the stop may still be in flight) and every acknowledged one delivered (or give up).
+  await until(
+    () => rep.acked.size + rep.failed.size >= rep.published.size && cmdsAnswered >= k && cmdsAcked.every((c) => rep.commands.includes(c)),
+    15000
+  );
   const mem = dev.memory().memory_used_size;
   const stats = dev.run("c.stats");
   dev.run(`c.end(false, function (e) { __host.report("ended", e ? e.code : 0); })`);
