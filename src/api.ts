@@ -30,12 +30,14 @@ export function options(url: any, opts: any, def: Defaults): Options {
   }
   for (k in opts || {}) o[k] = opts[k];
   if (typeof url == "string") {
-    m = /^(\w+):\/\/([^:\/]+)(?::(\d+))?/.exec(url);
+    // By hand, not a RegExp: Espruino 2v29's RegExp has no `?` quantifier (/^mqtts?$/ fails).
     // MQTT over TCP or TLS only: ws:// and the like are refused rather than tried as TCP.
-    if (!m || !/^(mqtts?|tcp|tls|ssl)$/.test(m[1])) bad();
-    o.host = o.host || m[2];
-    if (m[3]) o.port = +m[3];
-    if (/^(mqtts|tls|ssl)$/.test(m[1])) o.tls = o.tls || true;
+    var i = url.indexOf("://"), sch = url.slice(0, i), hp = url.slice(i + 3).split("/")[0], c = hp.indexOf(":");
+    var tls = sch == "mqtts" || sch == "tls" || sch == "ssl";
+    if (!(tls || sch == "mqtt" || sch == "tcp") || !hp || !c) bad();
+    o.host = o.host || (c < 0 ? hp : hp.slice(0, c));
+    if (c > 0) o.port = +hp.slice(c + 1) || bad();
+    if (tls) o.tls = o.tls || true;
   }
   o.host = o.host || "localhost";
   o.port = o.port || (o.tls ? 8883 : 1883);
