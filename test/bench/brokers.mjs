@@ -53,7 +53,7 @@ function readVersion(pkg) {
 
 /** Why Mosquitto cannot be used here, or null. */
 export function mosquittoMissing() {
-  return which("mosquitto") ? null : "mosquitto is not installed (apt-get install mosquitto mosquitto-clients)";
+  return which("mosquitto") ? null : "mosquitto not installed (apt-get install mosquitto)";
 }
 
 export async function startMosquitto() {

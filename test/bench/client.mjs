@@ -137,7 +137,7 @@ function summarize(cells) {
 async function main() {
   console.log(`client: mqttiny (dist/node/mqttiny.js) vs MQTT.js ${require("mqtt/package.json").version}, ${N.toLocaleString("en-US")} messages of ${SIZE} B; ${loadLine()}`);
   const brokers = [["aedes", startAedes, null], ["mosquitto", startMosquitto, mosquittoMissing()]];
-  const cMissing = !which("mosquitto_pub") || !which("mosquitto_sub") ? "mosquitto_pub/mosquitto_sub are not installed (apt-get install mosquitto-clients)" : null;
+  const cMissing = !which("mosquitto_pub") || !which("mosquitto_sub") ? "mosquitto_pub/mosquitto_sub not installed (apt-get install mosquitto-clients)" : null;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mqttiny-bench-"));
   const linesFile = path.join(tmp, "lines.txt");
   fs.writeFileSync(linesFile, ("m".repeat(SIZE) + "\n").repeat(N)); // mosquitto_pub -l: one message per line

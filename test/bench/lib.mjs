@@ -8,6 +8,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { ensureBuilt as ensure } from "../../build/ensure-built.mjs";
+import { findProgram } from "../tools.mjs";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const dist = path.join(root, "dist");
@@ -248,16 +249,7 @@ export function startChild(cmd0, args0, { env = {}, ready, timeout = 15_000, onL
 }
 
 /** Absolute path of an executable on PATH (or in /usr/sbin, where Debian puts mosquitto), or null. */
-export function which(name) {
-  for (const d of [...(process.env.PATH || "").split(":"), "/usr/sbin", "/usr/local/sbin", "/sbin"]) {
-    const f = path.join(d, name);
-    try {
-      fs.accessSync(f, fs.constants.X_OK);
-      return f;
-    } catch {}
-  }
-  return null;
-}
+export const which = findProgram;
 
 // ---- open files ---------------------------------------------------------------------------------
 

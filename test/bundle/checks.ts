@@ -1,4 +1,5 @@
-// Static checks of a built bundle against what Espruino 2v29 can run (see shared ESPRUINO.md).
+// Static checks of a built bundle against what Espruino 2v29 can run (its ES5 subset; each check
+// below says what it rejects and why).
 // Each returns a list of problems (empty when the source passes), with line:column, so a test
 // failure points at the offending code in the bundle. Unit tests in checks.test.ts feed each one
 // snippets that must be rejected.

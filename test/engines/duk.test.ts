@@ -8,10 +8,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 // @ts-ignore: plain ESM helper, shared with the command line
 import { DATA_CAP, TARGETS, hasDuk, hasPrlimit, runDuk } from "./duk/run.mjs";
 import { ensureBuilt } from "../bundle/built";
+// @ts-ignore: plain ESM helper, shared with the benchmark scripts
+import { skipIfMissing } from "../tools.mjs";
 
 const root = path.resolve(__dirname, "../..");
-const duk = hasDuk();
-if (!duk) console.warn("duk.test.ts skipped: duktape not installed: apt-get install duktape");
+const duk = !skipIfMissing("engines/duk", hasDuk() ? null : "duk not installed (apt-get install duktape)");
 if (duk && !hasPrlimit()) console.warn("duk.test.ts: prlimit missing (util-linux): running duk without a memory cap");
 
 const CHECKS = ["load", "connect", "connack", "subscribe", "publish-qos0", "publish-qos1", "receive-qos1", "keepalive", "split-packet", "malformed", "reconnected", "end", "stats", "end-2", "connect-throws", "socket-error", "remote-close"];

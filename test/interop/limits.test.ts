@@ -5,6 +5,8 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mosquittoMissing, startMosquitto, Mosquitto } from "./mosquitto";
+// @ts-ignore: plain ESM helper, shared with the benchmark scripts
+import { skipIfMissing } from "../tools.mjs";
 import { aedesBroker, AedesBroker, loadBundle, maxPayloadForBody, pattern, require_, sleep, until } from "./util";
 
 const mqttPacket = require_("mqtt-packet");
@@ -103,8 +105,8 @@ async function throughBroker(port: number): Promise<void> {
   }
 }
 
-const noMosquitto = mosquittoMissing();
-describe.skipIf(!!noMosquitto)("a PUBLISH over rxSize through Mosquitto" + (noMosquitto ? " (skipped: " + noMosquitto + ")" : ""), () => {
+const noMosquitto = skipIfMissing("interop/limits through Mosquitto", mosquittoMissing());
+describe.skipIf(noMosquitto)("a PUBLISH over rxSize through Mosquitto", () => {
   let mq: Mosquitto;
   beforeAll(async () => {
     mq = await startMosquitto();

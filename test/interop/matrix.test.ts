@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mosquittoClientsMissing, mosquittoMissing, startMosquitto, Mosquitto } from "./mosquitto";
 import { mosquittoClientsSide, mqttjsSide, oursSide, pahoPython, pahoSide, PahoProcess, peerRetries, Side, Sub } from "./peers";
+// @ts-ignore: plain ESM helper, shared with the benchmark scripts
+import { skipIfMissing } from "../tools.mjs";
 import { aedesBroker, AedesBroker, ALL_BYTES, loadBundle, maxPayloadForBody, maxPayloadForPacket, pattern, sleep, topicMatches, until } from "./util";
 
 const FEATURES = ["qos0", "qos1", "retained", "will", "binary", "utf8-topic", "max-payload", "64-subs"] as const;
@@ -201,7 +203,11 @@ const skips: string[] = [];
 const noMosquitto = mosquittoMissing();
 const noClients = mosquittoClientsMissing();
 const python = pahoPython();
-const noPaho = python ? null : "python3 with paho-mqtt not found: apt-get install python3-paho-mqtt";
+const noPaho = python ? null : "python3 with paho-mqtt not installed (apt-get install python3-paho-mqtt)";
+// One line for each missing program (under CI, a failure); its rows are then "skip" with the reason.
+skipIfMissing("interop/matrix, Mosquitto broker rows", noMosquitto);
+skipIfMissing("interop/matrix, mosquitto_pub/sub rows", noClients);
+skipIfMissing("interop/matrix, paho rows", noPaho);
 
 let mqttiny: any;
 let aedes: AedesBroker;

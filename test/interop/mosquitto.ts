@@ -6,18 +6,24 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort, waitPort } from "./util";
+// @ts-ignore: plain ESM helper, shared with the benchmark scripts
+import { findProgram } from "../tools.mjs";
+
+/** The mosquitto executable (Debian installs it in /usr/sbin, which a user's PATH may lack). */
+const MOSQUITTO: string | null = findProgram("mosquitto");
 
 /** Why Mosquitto tests cannot run here, or null when they can. */
 export function mosquittoMissing(): string | null {
-  const r = spawnSync("mosquitto", ["-h"], { encoding: "utf8", timeout: 5000 });
-  if (r.error) return "mosquitto not installed: apt-get install mosquitto";
+  if (!MOSQUITTO) return "mosquitto not installed (apt-get install mosquitto)";
+  const r = spawnSync(MOSQUITTO, ["-h"], { encoding: "utf8", timeout: 5000 });
+  if (r.error) return "mosquitto does not run: " + r.error.message;
   if (!/mosquitto version 2\./.test(r.stdout + r.stderr)) return "mosquitto is not version 2: " + (r.stdout + r.stderr).split("\n")[0];
   return null;
 }
 
 /** Why the Mosquitto command-line clients cannot run here, or null when they can. */
 export function mosquittoClientsMissing(): string | null {
-  for (const c of ["mosquitto_pub", "mosquitto_sub"]) if (spawnSync(c, ["--help"], { stdio: "ignore" }).error) return c + " not installed: apt-get install mosquitto-clients";
+  for (const c of ["mosquitto_pub", "mosquitto_sub"]) if (spawnSync(c, ["--help"], { stdio: "ignore" }).error) return c + " not installed (apt-get install mosquitto-clients)";
   return null;
 }
 
@@ -92,7 +98,7 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
     },
     async start() {
       if (proc) throw new Error("mosquitto already running");
-      const p = spawn("mosquitto", ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"] });
+      const p = spawn(MOSQUITTO || "mosquitto", ["-c", confFile], { stdio: ["ignore", "pipe", "pipe"] });
       proc = p;
       let gone: string | null = null;
       p.stdout!.on("data", (d) => (stderr += d));

@@ -8,6 +8,8 @@
 // printed, not asserted), every subscriber gets every message at least once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, mosquittoMissing, Mosquitto } from "./mosquitto";
+// @ts-ignore: plain ESM helper, shared with the benchmark scripts
+import { skipIfMissing } from "../tools.mjs";
 import { aedesBroker, AedesBroker, loadBundle, proxy, require_, sleep, until } from "./util";
 
 const N = 1000;
@@ -154,9 +156,9 @@ function report(what: string, o: Outcome): void {
   );
 }
 
-const missing = mosquittoMissing();
+const missing = skipIfMissing("interop/restart", mosquittoMissing());
 
-describe.skipIf(!!missing)("Mosquitto restarts mid-stream" + (missing ? " (skipped: " + missing + ")" : ""), () => {
+describe.skipIf(missing)("Mosquitto restarts mid-stream", () => {
   let mq: Mosquitto;
   beforeAll(async () => {
     mq = await startMosquitto();

@@ -10,10 +10,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mosquittoMissing, startMosquitto, Mosquitto } from "./mosquitto";
+// @ts-ignore: plain ESM helper, shared with the benchmark scripts
+import { skipIfMissing } from "../tools.mjs";
 import { aedesBroker, AedesBroker, loadBundle, require_, sleep } from "./util";
 
-const noOpenssl = spawnSync("openssl", ["version"], { stdio: "ignore" }).error ? "openssl not installed: apt-get install openssl" : null;
-const noMosquitto = mosquittoMissing();
+const noOpenssl = skipIfMissing("interop/tls", spawnSync("openssl", ["version"], { stdio: "ignore" }).error ? "openssl not installed (apt-get install openssl)" : null);
+const noMosquitto = !noOpenssl && skipIfMissing("interop/tls with Mosquitto", mosquittoMissing());
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mqttiny-tls-"));
 const f = (n: string) => path.join(dir, n);
@@ -124,7 +126,7 @@ function suite(port: () => number) {
   }
 }
 
-describe.skipIf(!!(noOpenssl || noMosquitto))("TLS: Mosquitto with a TLS listener" + (noOpenssl || noMosquitto ? " (skipped: " + (noOpenssl || noMosquitto) + ")" : ""), () => {
+describe.skipIf(noOpenssl || noMosquitto)("TLS: Mosquitto with a TLS listener", () => {
   let mq: Mosquitto;
   beforeAll(async () => {
     mq = await startMosquitto({ tls: { cafile: f("ca.crt"), certfile: f("server.crt"), keyfile: f("server.key") } });
@@ -143,7 +145,7 @@ describe.skipIf(!!(noOpenssl || noMosquitto))("TLS: Mosquitto with a TLS listene
   });
 });
 
-describe.skipIf(!!noOpenssl)("TLS: aedes over node tls.createServer" + (noOpenssl ? " (skipped: " + noOpenssl + ")" : ""), () => {
+describe.skipIf(noOpenssl)("TLS: aedes over node tls.createServer", () => {
   let ab: AedesBroker, wrong: AedesBroker;
   beforeAll(async () => {
     ab = await aedesBroker({ tls: { key: read("server.key"), cert: read("server.crt") } });

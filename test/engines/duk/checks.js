@@ -301,7 +301,7 @@ check("end-2", function () {
   eq(Loop.timers(), 0, "timers left running");
 });
 
-// ---- connection failures as Espruino reports them (ESPRUINO.md) ----
+// ---- connection failures as Espruino reports them: thrown from net.connect, or `error` then `close` ----
 var c3, e3 = [], ev3 = [];
 check("connect-throws", function () {
   // Linux builds throw from net.connect ("Unable to create socket"): 312, then a retry.

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../../..");
 
-/** The Espruino targets: socket chunk sizes from ESPRUINO.md (268 on ESP8266, 536 elsewhere). */
+/** The Espruino targets: the most bytes one socket `data` event brings (268 on ESP8266, 536 on ESP32 and STM32 networks). */
 export const TARGETS = {
   "espruino-esp8266": { name: "espruino-esp8266", qos1: true, chunk: 268 },
   "espruino-esp32": { name: "espruino-esp32", qos1: true, chunk: 536 },

@@ -1,7 +1,8 @@
 // An Espruino-shaped host for Duktape, in ES5. No real network and no real time: a virtual loop
 // runs queued events and timers, Date.now reads the virtual clock, and require("net") gives
 // sockets whose far end is a SCRIPTED broker in this same script (Broker below). The facts
-// modelled are those of /work/shared/ESPRUINO.md:
+// modelled are those of Espruino 2v29 (https://www.espruino.com/Reference#net and libs/network/
+// in the Espruino source; measured on its Linux build):
 //  - sockets deliver Strings (one char per byte) in chunks of at most TARGET.chunk bytes;
 //  - socket.write() converts its argument with String(): a typed array would go out as
 //    "1,2,3" text, so a non-string write is recorded as a failure (Host.faults);

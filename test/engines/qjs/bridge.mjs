@@ -16,7 +16,7 @@ export const root = path.resolve(here, "../../..");
 
 export const CHUNK = { "espruino-esp8266": 268, "espruino-esp32": 536, "espruino-stm32": 536, "espruino-lite": 268 };
 
-/** Espruino's socket error codes for node's (ESPRUINO.md). */
+/** Espruino's socket error codes (libs/network/socketerrors.c: -3 "timeout", -6 "not found", -9 "connection reset") for node's. */
 function espCode(e) {
   switch (e && e.code) {
     case "ECONNREFUSED":

@@ -1,9 +1,11 @@
 // The "firmware" side of a simulated Espruino board, evaluated inside QuickJS before any user
 // code: Modules/require, E.toString, timers and require("net") over the host bridge `__host`
-// (bridge.mjs). The facts modelled are those of /work/shared/ESPRUINO.md: sockets deliver and
-// take Strings of one char per byte; socket.write() of anything else would put its text on the
-// wire (recorded as a fault); write() returns false and `drain` follows; events come each in its
-// own turn of the host loop; a remote close gives `end` then `close`; errors are {code, message}.
+// (bridge.mjs). The facts modelled are those of Espruino 2v29's `net` module (its reference,
+// https://www.espruino.com/Reference#net, and libs/network/ in the Espruino source), as measured
+// on its Linux build: sockets deliver and take Strings of one char per byte; socket.write() of
+// anything else would put its text on the wire (recorded as a fault); write() returns false and
+// `drain` follows; events come each in its own turn of the host loop; a remote close gives `end`
+// then `close`; errors are {code, message}.
 //
 // Bytes cross the C boundary of quickjs-emscripten as ArrayBuffers, because its string calls
 // stop at a NUL byte; the conversion to and from 8-bit strings happens here, on the "board",
