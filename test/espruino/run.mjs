@@ -43,8 +43,33 @@ export const COMBOS = Object.entries(BUNDLES).flatMap(([bundle, b]) =>
   b.variants.flatMap((variant) => WAYS.map((way) => ({ bundle, variant, way, key: `${bundle}/${variant}/${way}` }))),
 );
 /** The checks a run reports (lite has no "drop": QoS 0 only). */
-export const CHECKS = ["load", "url-mqtt", "connect", "subscribe", "roundtrip", "drop", "malformed", "oversize", "silence", "after", "end", "form-tcp", "form-options", "form-noport"];
+export const CHECKS = ["load", "memory", "url-mqtt", "connect", "subscribe", "roundtrip", "drop", "malformed", "oversize", "silence", "after", "end", "form-tcp", "form-options", "form-noport"];
 export const checksFor = (bundle) => CHECKS.filter((c) => c !== "drop" || BUNDLES[bundle].qos === 1);
+/** All checks a record of `bundle` holds: checksFor() plus "resend" (the proxy's view of the drop phase). */
+export const recordChecks = (bundle) => (BUNDLES[bundle].qos === 1 ? [...checksFor(bundle), "resend"] : checksFor(bundle));
+
+/** fn() with at most `n` running at once. */
+export function limiter(n) {
+  let running = 0;
+  const queue = [];
+  const pump = () => {
+    while (running < n && queue.length) {
+      const [fn, resolve, reject] = queue.shift();
+      running++;
+      Promise.resolve()
+        .then(fn)
+        .then(resolve, reject)
+        .finally(() => {
+          running--;
+          pump();
+        });
+    }
+  };
+  return (fn) => new Promise((resolve, reject) => {
+    queue.push([fn, resolve, reject]);
+    pump();
+  });
+}
 /** Bytes of payload of the oversize PUBLISH: over every rxSize (esp8266 512, stm32 1,536, esp32 2,048). */
 export const OVERSIZE = 3000;
 /** Seconds one Espruino run may take at most (run.sh stops it then). */
@@ -352,6 +377,8 @@ const rand = () => Math.random().toString(36).slice(2, 8);
  */
 export async function runScenario({ bundle, variant, way, dir = findEspruino().dir, seconds = RUN_SECONDS, bundlePath }) {
   const b = BUNDLES[bundle];
+  const modules = [["mqttiny", bundlePath || path.join(root, "dist", b.target, "mqttiny.min.js")]];
+  const load = await runLoad({ dir, modules, variant, way });
   const broker = await startBroker();
   const proxy = await startProxy(broker.port);
   const id = `mt${rand()}`;
@@ -380,7 +407,7 @@ export async function runScenario({ bundle, variant, way, dir = findEspruino().d
   try {
     run = await runEspruino({
       dir,
-      modules: [["mqttiny", bundlePath || path.join(root, "dist", b.target, "mqttiny.min.js")]],
+      modules,
       script,
       variant,
       way,
@@ -394,7 +421,30 @@ export async function runScenario({ bundle, variant, way, dir = findEspruino().d
     await broker.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  return record({ bundle, variant, way, id, topic, run, proxyLog: proxy.log, node });
+  return record({ bundle, variant, way, id, topic, run, load, proxyLog: proxy.log, node });
+}
+
+/**
+ * Loading alone, as load-cost.sh measures it: the interpreter's high-water mark of a run that only
+ * requires the module is the peak while loading (the full run's mark also sees the client at work).
+ */
+export async function runLoad({ dir, modules, variant, way, seconds = 20 }) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mqttiny-espruino-load-"));
+  const script = path.join(tmp, "load.js");
+  fs.writeFileSync(script, 'var m = require("mqttiny"); print("@@LOADED " + typeof m); quit();\n');
+  try {
+    const r = await runEspruino({ dir, modules, script, variant, way, seconds });
+    const m = r.mem;
+    const loaded = r.lines.some((l) => l.startsWith("@@LOADED object"));
+    return {
+      loaded: loaded && !(r.final && r.final.memoryErrors),
+      memoryErrors: r.final ? r.final.memoryErrors : null,
+      hwm: r.final ? r.final.hwm : null,
+      cost: loaded && m["after-modules"] && m["before-modules"] ? m["after-modules"].usage - m["before-modules"].usage : null,
+    };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** The client->broker PUBLISHes of "d1": the first swallowed, then the resend with DUP=1 and the same id. */
@@ -412,18 +462,22 @@ export function resendCheck(log, id) {
   return { pass: true, why: `id ${first.id} resent with DUP=1`, seen: d1 };
 }
 
-function record({ bundle, variant, way, id, run, proxyLog, node }) {
+function record({ bundle, variant, way, id, run, load, proxyLog, node }) {
   const m = run.mem, f = run.final || {};
   const use = (l) => (m[l] ? m[l].usage : null);
   const diff = (a, b) => (a != null && b != null ? a - b : null);
   const checks = {};
   for (const name of checksFor(bundle)) {
     if (name === "load") {
-      const loaded = use("after-require") != null;
+      const inRun = use("after-require") != null;
       checks.load = {
-        pass: loaded && !f.memoryErrors && f.exit === "quit()",
-        why: !run.final ? "no final line from run.sh" : f.memoryErrors ? "memory error" : !loaded ? "the module did not load" : f.exit !== "quit()" ? `exit=${f.exit}` : "",
+        pass: !!load.loaded && inRun,
+        why: !load.loaded ? `load-only run: ${load.memoryErrors ? "memory error" : "did not load"}` : !inRun ? "the module did not load in the full run" : `cost ${load.cost}, peak ${load.hwm}`,
       };
+      continue;
+    }
+    if (name === "memory") {
+      checks.memory = { pass: f.memoryErrors === false, why: !run.final ? "no final line from run.sh" : f.memoryErrors ? `memory error (run hwm ${f.hwm} of ${f.total})` : "none" };
       continue;
     }
     const fails = run.fail[name];
@@ -437,8 +491,13 @@ function record({ bundle, variant, way, id, run, proxyLog, node }) {
   }
   if (node.injected === 0 && node.actions.includes("malformed")) checks.malformed = { pass: false, why: "no link to inject into" };
   if (node.silenced === 0 && node.actions.includes("silence")) checks.silence = { pass: false, why: "no link to silence" };
+  const loaded = use("after-require") != null;
   const figures = {
-    loadCost: diff(use("after-modules"), use("before-modules")),
+    /** JsVars the module takes once loaded (after-modules - before-modules); null when it did not load. */
+    loadCost: loaded ? diff(use("after-modules"), use("before-modules")) : null,
+    /** The peak while loading (high-water mark of a load-only run); the total when it ran out. */
+    loadHwm: load.hwm ?? null,
+    /** The high-water mark of the whole run. */
     hwm: f.hwm ?? null,
     peakSampled: f.peakSampled ?? null,
     afterRequire: use("after-require"),
@@ -455,6 +514,7 @@ function record({ bundle, variant, way, id, run, proxyLog, node }) {
     way,
     memoryErrors: f.memoryErrors ?? null,
     exit: f.exit ?? null,
+    loadOnly: load,
     figures,
     checks,
     passed: Object.keys(checks).filter((k) => checks[k].pass),
@@ -500,10 +560,10 @@ export function writeRecords(records, file = path.join(process.env.BENCH_OUT ? p
 
 /** The figures table as text rows (for the bench part and the test log). */
 export function table(records) {
-  const head = ["bundle/variant/way", "load cost", "hwm", "after connect", "after round trip", "client state", "free at end", "mem err", "passed", "failed"];
+  const head = ["bundle/variant/way", "load cost", "load peak", "run hwm", "after connect", "after round trip", "client state", "free at end", "mem err", "passed", "failed"];
   const rows = records.map((r) => [
     r.key,
-    r.figures.loadCost, r.figures.hwm, r.figures.afterConnect, r.figures.afterRoundtrip, r.figures.clientState, r.figures.freeEnd,
+    r.figures.loadCost, r.figures.loadHwm, r.figures.hwm, r.figures.afterConnect, r.figures.afterRoundtrip, r.figures.clientState, r.figures.freeEnd,
     r.memoryErrors == null ? "-" : r.memoryErrors ? "yes" : "no",
     `${r.passed.length}/${r.passed.length + r.failed.length}`,
     r.failed.join(",") || "-",
