@@ -2,7 +2,7 @@
 // `npm run bench [-- part ...]`: runs the benchmark parts (all by default), each in a Node process
 // of its own (with --expose-gc), printing its tables and writing dist/bench/<part>.json.
 //
-//   npm run bench                  codec, client, memory, size, engine
+//   npm run bench                  codec, client, memory, size, engine, espruino
 //   npm run bench -- codec size    only those
 //   BENCH_SMOKE=1 npm run bench    tiny inputs and few samples (what test/bench/bench.test.ts runs)
 //   BENCH_OUT=dir                  write the JSON files to dir instead of dist/bench
@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { benchDir, ensureBuilt, loadLine, OUT, root } from "./lib.mjs";
 
-export const PARTS = ["codec", "client", "memory", "size", "engine"];
+export const PARTS = ["codec", "client", "memory", "size", "engine", "espruino"];
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => !PARTS.includes(a));
