@@ -1,4 +1,5 @@
 // ESP32 boards: 3,000-4,000 usable variables, TLS from the system heap. Buffers fit Home Assistant discovery messages (~1 KB).
+export { Client } from "../src/client";
 import { connector } from "../src/api";
 import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
 

@@ -1,4 +1,5 @@
 // ESP8266 boards: about 1,600 variables in all, no TLS. Small buffers; load it from Storage.
+export { Client } from "../src/client";
 import { connector } from "../src/api";
 import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
 

@@ -1,4 +1,5 @@
 // The smallest boards: QoS 0 only, no outbox (publishing offline fails at once), still with strict framing, ping timeout and reconnect.
+export { Client } from "../src/client";
 import { connector } from "../src/api";
 import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
 

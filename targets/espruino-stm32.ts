@@ -1,4 +1,5 @@
 // STM32 boards: Espruino Pico (5,100 variables) and Espruino WiFi (8,190), TLS where the firmware has it.
+export { Client } from "../src/client";
 import { connector } from "../src/api";
 import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
 

@@ -1,4 +1,5 @@
 // Node.js: net and tls, Buffer payloads, larger buffers.
+import "../src/full";
 import { connector } from "../src/api";
 import { nodePlatform, processEnv } from "../src/platform/node";
 

@@ -1,8 +1,8 @@
 // CONNECT: the first packet on every connection [MQTT-3.1.0-1], protocol level 4 (3.1.1).
 import { Err } from "../errors";
-import { room, writeHeader, T } from "./packet";
+import { headerSize, room, writeHeader, T } from "./packet";
 import { badName } from "./topic";
-import { Payload, payloadBytes, strBytes, writeField, writePayload, writeStr } from "./strings";
+import { badStr, Payload, payloadBytes, writeField, writeStr } from "./strings";
 
 /** What a CONNECT carries. Absent fields are left out of the packet with their flags 0. */
 export interface ConnectFields {
@@ -17,65 +17,64 @@ export interface ConnectFields {
   password?: Payload | null;
 }
 
+/** Why `c` cannot be sent as a CONNECT (a positive Err), or 0. */
+export function badConnect(c: ConnectFields): number {
+  var w = c.will, q, u = c.username, pw = c.password, ka = c.keepalive;
+  if (badStr(c.clientId)) return Err.String;
+  if (!c.clientId && !c.clean) return Err.Options; // [MQTT-3.1.3-7]
+  if ((ka & 65535) !== ka) return Err.Options; // an integer 0..65535, not truncated
+  if (w) {
+    q = w.qos || 0;
+    if (q !== 0 && q !== 1 && q !== 2) return Err.Qos; // [MQTT-3.1.2-14]
+    if (badStr(w.topic) || badName(w.topic)) return Err.Topic;
+    q = payloadBytes(w.payload);
+    if (q < 0 || q > 65535) return Err.TooBig;
+  }
+  if (u != null && badStr(u)) return Err.String;
+  if (pw != null) {
+    if (u == null) return Err.Options; // [MQTT-3.1.2-22]
+    q = payloadBytes(pw);
+    if (q < 0 || q > 65535) return Err.String;
+  }
+  return 0;
+}
+
+/** The strings and binary fields of a CONNECT, in their order [MQTT-3.1.3-1]; null where absent. */
+function fieldsOf(c: ConnectFields): any[] {
+  var w = c.will, u = c.username;
+  return [c.clientId, w && w.topic, w && (w.payload || ""), u, u != null ? c.password : null];
+}
+
+/** Remaining Length of a valid CONNECT. */
+function connectLength(c: ConnectFields): number {
+  for (var f = fieldsOf(c), n = 10, i = 0; i < 5; i++) if (f[i] != null) n += 2 + payloadBytes(f[i]);
+  return n;
+}
+
 /**
  * Encodes CONNECT at `o`; returns the end offset, or a negative Err when a field is invalid or
  * the packet does not fit (nothing written in either case).
  */
 export function encodeConnect(b: Uint8Array, o: number, c: ConnectFields): number {
-  var id = c.clientId,
-    w = c.will,
-    u = c.username,
-    pw = c.password,
-    ka = c.keepalive;
-  var nid = strBytes(id);
-  if (nid < 0 || nid > 65535) return -Err.String;
-  if (!nid && !c.clean) return -Err.Options; // [MQTT-3.1.3-7]
-  if ((ka & 65535) !== ka) return -Err.Options; // an integer 0..65535, not truncated
-  var n = 12 + nid, flags = c.clean ? 2 : 0, nwt = 0, nwp = 0, nu = 0, np = 0;
-  if (w) {
-    var q = w.qos || 0;
-    if (q !== 0 && q !== 1 && q !== 2) return -Err.Qos; // [MQTT-3.1.2-14]
-    nwt = strBytes(w.topic);
-    nwp = payloadBytes(w.payload);
-    if (nwt < 1 || nwt > 65535 || badName(w.topic)) return -Err.Topic;
-    if (nwp < 0 || nwp > 65535) return -Err.TooBig;
-    n += 4 + nwt + nwp;
-    flags |= 4 | (q << 3) | (w.retain ? 32 : 0);
-  }
-  if (u != null) {
-    nu = strBytes(u);
-    if (nu < 0 || nu > 65535) return -Err.String;
-    n += 2 + nu;
-    flags |= 128;
-    if (pw != null) {
-      np = payloadBytes(pw);
-      if (np < 0 || np > 65535) return -Err.String;
-      n += 2 + np;
-      flags |= 64;
-    }
-  } else if (pw != null) return -Err.Options; // [MQTT-3.1.2-22]
-  o = room(b, o, n);
-  if (o < 0) return o;
+  var e = badConnect(c), n = connectLength(c);
+  o = e ? -e : room(b, o, n);
+  return o < 0 ? o : writeConnect(b, o, c, n);
+}
+
+/** A valid CONNECT (the caller checked it, or trusts it) in a buffer of its own. */
+export function connectPacket(c: ConnectFields): Uint8Array {
+  var n = connectLength(c), b = new Uint8Array(headerSize(n) + n);
+  writeConnect(b, 0, c, n);
+  return b;
+}
+
+function writeConnect(b: Uint8Array, o: number, c: ConnectFields, n: number): number {
+  var w = c.will, f = fieldsOf(c), ka = c.keepalive, i;
   o = writeHeader(b, o, T.CONNECT << 4, n);
-  b[o++] = 0;
-  b[o++] = 4;
-  o = writeStr(b, o, "MQTT");
-  b[o++] = 4; // protocol level
-  b[o++] = flags;
+  o = writeStr(b, o, "\0\x04MQTT\x04"); // protocol name and level 4
+  b[o++] = (c.clean ? 2 : 0) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (f[3] != null ? 128 : 0) | (f[4] != null ? 64 : 0);
   b[o++] = ka >> 8;
   b[o++] = ka & 255;
-  o = writeField(b, o, id); // [MQTT-3.1.3-1] order: id, will topic, will message, user, password
-  if (w) {
-    o = writeField(b, o, w.topic);
-    b[o++] = nwp >> 8;
-    b[o++] = nwp & 255;
-    o = writePayload(b, o, w.payload);
-  }
-  if (nu || flags & 128) o = writeField(b, o, u as string);
-  if (flags & 64) {
-    b[o++] = np >> 8;
-    b[o++] = np & 255;
-    o = writePayload(b, o, pw);
-  }
+  for (i = 0; i < 5; i++) if (f[i] != null) o = writeField(b, o, f[i]);
   return o;
 }

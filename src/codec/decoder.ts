@@ -1,8 +1,9 @@
 // A streaming decoder for every packet a server sends (CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL,
-// PUBCOMP, SUBACK, UNSUBACK, PINGRESP). Fed chunks of any size, as Uint8Array or as 8-bit
-// strings (Espruino sockets), it assembles a packet that spans chunks in one fixed receive buffer
-// and reports a packet that lies wholly inside a Uint8Array chunk in place. It allocates nothing:
-// a packet is reported as numbers and offsets in the decoder's own fields, valid during the call.
+// PUBCOMP, SUBACK, UNSUBACK, PINGRESP). Fed chunks of any size, it assembles a packet that spans
+// chunks in one fixed receive buffer; on Node a packet lying wholly inside a Uint8Array chunk is
+// reported in place. Espruino sockets deliver only 8-bit strings, so on those targets the decoder
+// reads strings alone and the Uint8Array paths fold away at build time. It allocates nothing: a
+// packet is reported as numbers and offsets in the decoder's own fields, valid during the call.
 import { Err } from "../errors";
 import { T } from "./packet";
 import { badUtf8 } from "./strings";
@@ -10,10 +11,9 @@ import { badUtf8 } from "./strings";
 export const enum St {
   Header = 0,
   Length = 1,
+  /** Collecting the body, or as much of an oversize PUBLISH as the receive buffer holds. */
   Body = 2,
-  /** Collecting the topic and id of a PUBLISH longer than the receive buffer. */
-  Head = 3,
-  /** Skipping the rest of that PUBLISH. */
+  /** Skipping the rest of a PUBLISH longer than the receive buffer. */
   Skip = 4,
   /** After a malformed packet: consumes nothing more until reset. */
   Dead = 5,
@@ -24,11 +24,13 @@ export interface Decoder {
   _buf: Uint8Array;
   /** Called once per packet, with the decoder itself holding the fields below. */
   _cb: (d: Decoder) => void;
+  /** Where there is one: true when topic bytes s..e are not well-formed UTF-8 [MQTT-1.5.3-1]. */
+  _u?: (b: Uint8Array, s: number, e: number) => boolean;
   _st: St;
   /** Remaining Length being read / read; its shift while reading. */
   _len: number;
   _sh: number;
-  /** Bytes of the body collected so far, and how many the Head state needs. */
+  /** Bytes of the body collected so far, and how many are collected (the body, or a buffer's worth). */
   _n: number;
   _need: number;
   _skip: number;
@@ -54,38 +56,28 @@ export interface Decoder {
 }
 
 /**
- * A decoder over receive buffer `buf` (the caller allocates it once, 16 bytes at least); `cb`
- * receives every packet.
+ * Makes `d` (any object: the client is its own decoder) a decoder over receive buffer `buf`, which
+ * the caller allocates once (16 bytes at least); `cb` receives every packet.
  */
+export function initDecoder(d: any, buf: Uint8Array, cb: (d: Decoder) => void): Decoder {
+  d._buf = buf;
+  d._cb = cb;
+  return resetDecoder(d);
+}
+
+/** A decoder of its own over `buf`, which also refuses topics of ill-formed UTF-8. */
 export function createDecoder(buf: Uint8Array, cb: (d: Decoder) => void): Decoder {
-  return {
-    _buf: buf,
-    _cb: cb,
-    _st: St.Header,
-    _len: 0,
-    _sh: 0,
-    _n: 0,
-    _need: 0,
-    _skip: 0,
-    _err: 0,
-    _type: 0,
-    _flags: 0,
-    _d: null as any,
-    _o: 0,
-    _id: 0,
-    _ts: 0,
-    _te: 0,
-    _ps: 0,
-    _pe: 0,
-    _big: false,
-  };
+  var d = initDecoder({}, buf, cb);
+  d._u = badUtf8;
+  return d;
 }
 
 /** Ready for a new connection's stream. */
-export function resetDecoder(d: Decoder): void {
+export function resetDecoder(d: Decoder): Decoder {
   d._st = St.Header;
   d._err = 0;
   d._big = false;
+  return d;
 }
 
 function fail(d: Decoder, code: number): number {
@@ -99,80 +91,53 @@ function fail(d: Decoder, code: number): number {
  * 0, as soon as `_cb` marks it Dead (the client closing the connection from inside a handler).
  */
 export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): number {
-  var str = typeof c == "string", b = d._buf, x, k;
-  while (s < e) {
+  var str = __ESPRUINO__ || typeof c == "string", b = d._buf, x, k, n;
+  while (s < e && d._st != St.Dead) {
     var st = d._st;
-    if (st == St.Dead) return d._err;
-    if (st == St.Header) {
-      x = str ? (c as string).charCodeAt(s++) : (c as Uint8Array)[s++];
-      k = x >> 4;
-      x &= 15;
-      // Table 2.2 [MQTT-2.2.2-2]: PUBLISH flags are DUP/QoS/RETAIN, PUBREL's are 0010, others 0000.
-      if (k == T.PUBLISH) {
-        if ((x & 6) == 6 || (x & 14) == 8) return fail(d, Err.Flags); // QoS 3; DUP on QoS 0
-      } else if (k < T.CONNACK || k > T.PINGRESP || k == T.SUBSCRIBE || k == T.UNSUBSCRIBE || k == T.PINGREQ)
-        return fail(d, Err.Type);
-      else if (x != (k == T.PUBREL ? 2 : 0)) return fail(d, Err.Flags);
-      d._type = k;
-      d._flags = x;
-      d._len = d._sh = 0;
-      d._st = St.Length;
-    } else if (st == St.Length) {
-      x = str ? (c as string).charCodeAt(s++) : (c as Uint8Array)[s++];
-      d._len += (x & 127) << d._sh;
-      if (x & 128) {
-        if ((d._sh += 7) > 21) return fail(d, Err.Length); // at most 4 bytes (2.2.3)
-        continue;
-      }
-      var n = d._len;
-      k = d._type;
-      d._big = false;
-      if (k == T.PUBLISH) {
-        if (n < ((d._flags & 6) ? 5 : 3)) return fail(d, Err.Size);
-      } else if (k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) return fail(d, Err.Size);
-      d._n = 0;
-      if (!n) {
-        if (done(d, b, 0)) return d._err;
-      } else if (!str && e - s >= n && n <= b.length) {
-        // Wholly inside this chunk: report it where it lies, without a copy. Only what the
-        // receive buffer could hold, so what is received never depends on how TCP cut the stream.
-        x = s;
-        s += n;
-        if (done(d, c as Uint8Array, x)) return d._err;
-      } else if (n <= b.length) d._st = St.Body;
-      else if (k == T.PUBLISH) {
-        d._need = 2;
-        d._st = St.Head;
-      } else return fail(d, Err.TooLarge);
-    } else if (st == St.Skip) {
+    if (st == St.Skip) {
       k = e - s < d._skip ? e - s : d._skip;
       s += k;
       if (!(d._skip -= k)) d._st = St.Header;
-    } else {
-      // Body or Head: copy into the receive buffer.
-      var want = st == St.Body ? d._len : d._need;
-      k = d._n;
+    } else if (st == St.Body) {
       // A loop, not set(subarray()): a subarray is an object per chunk.
-      if (str) while (k < want && s < e) b[k++] = (c as string).charCodeAt(s++);
-      else while (k < want && s < e) b[k++] = (c as Uint8Array)[s++];
-      d._n = k;
-      if (k < want) continue;
-      if (st == St.Body) {
-        if (done(d, b, 0)) return d._err;
-      } else if (want == 2) {
-        // Topic length read: now the topic and the packet id must fit. An empty topic is
-        // refused here, which also keeps `want` above 2 so this branch runs once.
-        x = (b[0] << 8) | b[1];
-        if (!x) return fail(d, Err.BadTopic);
-        want = 2 + x + ((d._flags & 6) ? 2 : 0);
-        if (want > d._len) return fail(d, Err.Size);
-        if (want > b.length) return fail(d, Err.TooLarge);
-        d._need = want;
+      for (k = d._n, n = d._need; k < n && s < e; ) b[k++] = str ? (c as string).charCodeAt(s++) : (c as Uint8Array)[s++];
+      if ((d._n = k) == n) done(d, b, 0);
+    } else {
+      x = str ? (c as string).charCodeAt(s++) : (c as Uint8Array)[s++];
+      if (st == St.Header) {
+        k = x >> 4;
+        x &= 15;
+        // Only the types a server sends; flags as Table 2.2 [MQTT-2.2.2-2]: PUBLISH's are
+        // DUP/QoS/RETAIN (not QoS 3, not DUP on QoS 0), PUBREL's 0010, the others' 0000.
+        if (!((0x2afc >> k) & 1)) fail(d, Err.Type);
+        else if (k == T.PUBLISH ? (x & 6) == 6 || (x & 14) == 8 : x != (k == T.PUBREL ? 2 : 0)) fail(d, Err.Flags);
+        d._type = k;
+        d._flags = x;
+        d._len = d._sh = 0;
+        if (!d._err) d._st = St.Length;
       } else {
-        d._skip = d._len - want;
-        d._big = true;
-        if (done(d, b, 0)) return d._err;
-        if (d._st == St.Header) d._st = St.Skip;
+        d._len += (x & 127) << d._sh;
+        if (x & 128) {
+          if ((d._sh += 7) > 21) fail(d, Err.Length); // at most 4 bytes (2.2.3)
+          continue;
+        }
+        n = d._len;
+        k = d._type;
+        d._n = 0;
+        d._big = n > b.length;
+        if (k == T.PUBLISH ? n < (d._flags & 6 ? 5 : 3) : k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) fail(d, Err.Size);
+        else if (!__ESPRUINO__ && !str && e - s >= n && !d._big) {
+          // Wholly inside this chunk: reported where it lies, without a copy. Only what the
+          // receive buffer could hold, so what is received never depends on how TCP cut the stream.
+          s += n;
+          done(d, c as Uint8Array, s - n);
+        } else if (d._big && k != T.PUBLISH) fail(d, Err.TooLarge);
+        else {
+          // A PUBLISH longer than the buffer: as much as it holds, for its topic and id; then skipped.
+          d._need = d._big ? b.length : n;
+          d._st = St.Body;
+          if (!n) done(d, b, 0);
+        }
       }
     }
   }
@@ -181,42 +146,38 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
 
 /**
  * Validates the complete packet (or the head of an oversize PUBLISH) whose body starts at `o` in
- * `p`, fills the fields and calls back. True when the packet is malformed (decoder now Dead).
+ * `p`, fills the fields and calls back; on a malformed packet the decoder is left Dead instead.
  */
-function done(d: Decoder, p: Uint8Array, o: number): boolean {
-  var k = d._type, e = o + (d._big ? d._need : d._len), id = 0, i;
-  d._st = St.Header;
+function done(d: Decoder, p: Uint8Array, o: number): void {
+  var k = d._type, e = o + (d._big ? d._need : d._len), id = 0, i = o + 2, ts = i, te;
+  d._st = d._big ? St.Skip : St.Header;
+  d._skip = d._len - d._need;
   d._d = p;
   d._o = o;
   if (k == T.PUBLISH) {
-    var ts = o + 2, te = ts + ((p[o] << 8) | p[o + 1]);
-    if (d._flags & 6) {
-      if (te + 2 > e) return !!fail(d, Err.Size);
-      id = (p[te] << 8) | p[te + 1];
-      if (!id) return !!fail(d, Err.ZeroId);
-      i = te + 2;
-    } else {
-      if (te > e) return !!fail(d, Err.Size);
-      i = te;
-    }
-    if (ts == te || badUtf8(p, ts, te)) return !!fail(d, Err.BadTopic);
-    for (var j = ts; j < te; j++) if (p[j] == 35 || p[j] == 43) return !!fail(d, Err.BadTopic); // [MQTT-3.3.2-2]
+    te = ts + ((p[o] << 8) | p[o + 1]);
+    i = te + (d._flags & 6 ? 2 : 0);
+    // A topic and id that run past the packet, or past the buffer's worth of an oversize one.
+    if (i > e) return void fail(d, i > o + d._len ? Err.Size : Err.TooLarge);
+    if (d._flags & 6 && !(id = (p[te] << 8) | p[te + 1])) return void fail(d, Err.ZeroId);
+    // Empty, a wildcard [MQTT-3.3.2-2] or U+0000 here; ill-formed UTF-8 where the decoder has a
+    // checker (_u: the codec's and Node's decoders; the check piece on boards).
+    for (var j = ts; j < te; j++) if (p[j] == 35 || p[j] == 43 || !p[j]) te = 0;
+    if (ts >= te || (d._u && d._u(p, ts, te))) return void fail(d, Err.BadTopic);
     d._ts = ts;
     d._te = te;
     d._ps = i;
     d._pe = d._big ? i : e;
   } else if (k == T.CONNACK) {
-    if (p[o] & 0xfe || p[o + 1] > 5) return !!fail(d, Err.Connack);
+    if (p[o] & 0xfe || p[o + 1] > 5) return void fail(d, Err.Connack);
   } else if (k != T.PINGRESP) {
     id = (p[o] << 8) | p[o + 1];
-    if (!id) return !!fail(d, Err.ZeroId);
+    if (!id) return void fail(d, Err.ZeroId);
     if (k == T.SUBACK) {
-      for (i = o + 2; i < e; i++) if (p[i] > 2 && p[i] != 0x80) return !!fail(d, Err.Suback);
-      d._ps = o + 2;
+      for (d._ps = i; i < e; i++) if (p[i] > 2 && p[i] != 0x80) return void fail(d, Err.Suback);
       d._pe = e;
     }
   }
   d._id = id;
   d._cb(d);
-  return false;
 }

@@ -2,13 +2,14 @@
 import { Err } from "../errors";
 import { headerSize, MAX_LENGTH, room, writeHeader, T } from "./packet";
 import { badName } from "./topic";
-import { Payload, payloadBytes, strBytes, writeField, writePayload } from "./strings";
+import { badStr, Payload, payloadBytes, strBytes, writeField, writePayload } from "./strings";
 
 /**
  * Remaining Length of a PUBLISH whose topic takes `nt` bytes (strBytes), or a negative Err when
- * topic, QoS or payload are invalid. The caller measures the topic once and keeps the figure.
+ * topic, QoS or payload are invalid (a topic's UTF-8 is badStr's to check). The caller measures
+ * the topic once and keeps the figure.
  */
-function publishBody(topic: string, nt: number, payload: Payload | null | undefined, qos: number): number {
+export function publishBody(topic: string, nt: number, payload: Payload | null | undefined, qos: number): number {
   var np = payloadBytes(payload);
   if (nt < 1 || nt > 65535 || badName(topic)) return -Err.Topic;
   if (qos !== 0 && qos !== 1 && qos !== 2) return -Err.Qos;
@@ -22,7 +23,7 @@ function publishBody(topic: string, nt: number, payload: Payload | null | undefi
  * invalid: lets a caller reserve exactly that room before encoding.
  */
 export function publishSize(topic: string, payload: Payload | null | undefined, qos: number): number {
-  var n = publishBody(topic, strBytes(topic), payload, qos);
+  var n = badStr(topic) ? -Err.Topic : publishBody(topic, strBytes(topic), payload, qos);
   return n < 0 ? n : headerSize(n) + n;
 }
 
@@ -45,11 +46,15 @@ export function encodePublish(
   dup: boolean,
   id: number
 ): number {
-  var n = publishBody(topic, strBytes(topic), payload, qos);
+  var n = badStr(topic) ? -Err.Topic : publishBody(topic, strBytes(topic), payload, qos);
   if (n < 0) return n;
   if (qos ? badId(id) : dup) return -Err.Options;
   o = room(b, o, n);
-  if (o < 0) return o;
+  return o < 0 ? o : writePublish(b, o, topic, payload, qos, retain, dup, id, n);
+}
+
+/** Writes a PUBLISH of Remaining Length `n` (publishBody) at `o`, already known to fit; returns the end. */
+export function writePublish(b: Uint8Array, o: number, topic: string, payload: Payload | null | undefined, qos: number, retain: any, dup: boolean, id: number, n: number): number {
   o = writeHeader(b, o, (T.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), n);
   o = writeField(b, o, topic);
   if (qos) {
@@ -57,6 +62,17 @@ export function encodePublish(
     b[o++] = id & 255;
   }
   return writePayload(b, o, payload);
+}
+
+/** The end of the packet that starts at `o` (its fixed header read from `b`). */
+export function packetEnd(b: Uint8Array, o: number): number {
+  var n = 0, m = 1, x;
+  do {
+    x = b[++o];
+    n += (x & 127) * m;
+    m *= 128;
+  } while (x & 128);
+  return o + 1 + n;
 }
 
 /**

@@ -40,19 +40,14 @@ export function badUtf8(b: Uint8Array | string, s: number, e: number): boolean {
 }
 
 /**
- * Bytes that `s` takes on the wire, or -1 when it cannot be sent as an MQTT UTF-8 string.
- * With `bin` (payloads, passwords) U+0000 is allowed and, on Node, a lone surrogate becomes
- * U+FFFD as Buffer would write it; without it both are refused [MQTT-1.5.3-1, MQTT-1.5.3-2].
+ * Bytes that `s` takes on the wire. On Node -1 when it cannot be sent as an MQTT UTF-8 string: a
+ * lone surrogate or, without `bin`, U+0000 [MQTT-1.5.3-1, MQTT-1.5.3-2]; with `bin` (payloads,
+ * passwords) U+0000 is allowed and a lone surrogate becomes U+FFFD as Buffer would write it. On
+ * Espruino a string's chars are its bytes: its length, unchecked (badStr checks).
  */
 export function strBytes(s: string, bin?: boolean): number {
   var l = s.length;
-  if (__ESPRUINO__) {
-    if (bin) {
-      for (var j = 0; j < l; j++) if (s.charCodeAt(j) > 255) return -1;
-      return l;
-    }
-    return badUtf8(s, 0, l) ? -1 : l;
-  }
+  if (__ESPRUINO__) return l;
   var n = 0;
   for (var i = 0; i < l; i++) {
     var c = s.charCodeAt(i);
@@ -69,6 +64,12 @@ export function strBytes(s: string, bin?: boolean): number {
     } else n += 3;
   }
   return n;
+}
+
+/** True when `s` is not a string MQTT can carry: not a string, ill-formed, U+0000, over 65,535 bytes. */
+export function badStr(s: any): boolean {
+  var n = typeof s == "string" ? strBytes(s) : -1;
+  return n < 0 || n > 65535 || (__ESPRUINO__ && badUtf8(s, 0, n));
 }
 
 /** Writes the bytes of `s` (already measured by strBytes) at `o`; returns the end offset. */
@@ -107,7 +108,10 @@ export type Payload = Uint8Array | string;
 
 /** Bytes a payload takes, or -1 when a string payload cannot be written as bytes. */
 export function payloadBytes(p: Payload | null | undefined): number {
-  return p == null ? 0 : typeof p == "string" ? strBytes(p, true) : p.length;
+  var n = p == null ? 0 : typeof p == "string" ? strBytes(p, true) : p.length;
+  // Espruino: a char above 0xFF is no byte (only builds with UTF-8 strings make them).
+  if (__ESPRUINO__ && typeof p == "string") for (var i = 0; i < n; i++) if (p.charCodeAt(i) > 255) return -1;
+  return n;
 }
 
 /** Writes a payload measured by payloadBytes; returns the end offset. */
@@ -119,11 +123,11 @@ export function writePayload(b: Uint8Array, o: number, p: Payload | null | undef
 }
 
 /**
- * Writes the string after room for its 16-bit length, then the length it took: a string already
- * measured (and found to fit) is not measured again.
+ * Writes a string or bytes after room for its 16-bit length, then the length it took: a string
+ * already measured (and found to fit) is not measured again.
  */
-export function writeField(b: Uint8Array, o: number, s: string): number {
-  var e = writeStr(b, o + 2, s), n = e - o - 2;
+export function writeField(b: Uint8Array, o: number, s: Payload): number {
+  var e = writePayload(b, o + 2, s), n = e - o - 2;
   b[o] = n >> 8;
   b[o + 1] = n & 255;
   return e;

@@ -4,6 +4,7 @@
 // go on. Errors are {code, message} with negative codes; TLS comes from require("tls").
 import { Err } from "../errors";
 import { Platform, SocketSink, TimerEnv } from "./types";
+import { Io } from "../client";
 
 /** What the adapter is built over: the board's globals, or the harness's fakes in tests. */
 export interface EspruinoEnv extends TimerEnv {
@@ -32,21 +33,21 @@ export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
         if (typeof tls == "object") for (k in tls) o[k] = tls[k];
       }
       s = (tls ? g._tls() : g._net()).connect(o, function () {
-        c._opened(s);
+        c._io(s, Io.Opened);
       });
       s.on("data", function (d: string) {
-        c._data(s, d);
+        c._io(s, Io.Data, d);
       });
       s.on("drain", function () {
-        c._drain(s);
+        c._io(s, Io.Drain);
       });
       // An error may come without a close, and a close without an error: either ends the socket
       // for the client, which ignores whatever the socket says after that.
       s.on("error", function (e: any) {
-        c._closed(s, code(e), e && e.code);
+        c._io(s, Io.Closed, code(e), e && e.code);
       });
       s.on("close", function () {
-        c._closed(s, 0);
+        c._io(s, Io.Closed, 0);
       });
       return s;
     },

@@ -2,6 +2,7 @@
 // chunk), back-pressure from write()'s result and `drain`. TLS verifies the server by default.
 import { Err } from "../errors";
 import { Platform, SocketSink, TimerEnv } from "./types";
+import { Io } from "../client";
 
 export interface NodeEnv extends TimerEnv {
   _net: any;
@@ -33,19 +34,19 @@ export function nodePlatform(g: NodeEnv, tick: number): Platform {
       s.setNoDelay && s.setNoDelay(true);
       s.on(ev, function () {
         hs = 2;
-        c._opened(s);
+        c._io(s, Io.Opened);
       });
       s.on("data", function (d: Uint8Array) {
-        c._data(s, d);
+        c._io(s, Io.Data, d);
       });
       s.on("drain", function () {
-        c._drain(s);
+        c._io(s, Io.Drain);
       });
       s.on("error", function (e: any) {
-        c._closed(s, hs == 1 ? Err.Tls : code(e), e && e.code);
+        c._io(s, Io.Closed, hs == 1 ? Err.Tls : code(e), e && e.code);
       });
       s.on("close", function () {
-        c._closed(s, 0);
+        c._io(s, Io.Closed, 0);
       });
       return s;
     },

@@ -2,13 +2,13 @@
 // to the application. A target supplies one of these (src/platform/espruino.ts, node.ts); the
 // simulated-socket harness runs the same adapters over a fake `net` and a virtual clock.
 
-/** The client's side of a socket: the adapter calls these with the socket they concern. */
+/**
+ * The client's side of a socket: the adapter calls `_io` with the socket concerned and what
+ * happened (Io in client.ts): opened; data (`x` the chunk); drain; closed (error or close: `x` an
+ * Err, or 0 for a plain close, `errno` the platform's own code).
+ */
 export interface SocketSink {
-  _opened(s: any): void;
-  _data(s: any, chunk: Uint8Array | string): void;
-  _drain(s: any): void;
-  /** The socket is gone (error or close); `code` is an Err, `errno` the platform's own code. */
-  _closed(s: any, code: number, errno?: any): void;
+  _io(s: any, ev: number, x?: any, errno?: any): void;
 }
 
 /** Time as the platform gives it. `_now` may jump (the session copes). */

@@ -4,8 +4,9 @@ import { VirtualClock } from "../sim/clock";
 import { SimNetwork, SimConnection, Mode } from "../sim/network";
 import { ScriptedBroker, Packet } from "../sim/broker";
 import { formatPacket } from "../sim/trace";
-import { Client, Options } from "../../src/client";
-import { options, Defaults } from "../../src/api";
+import { Client, options } from "../../src/full";
+import type { Options } from "../../src/client";
+import type { Defaults } from "../../src/api";
 import { espruinoPlatform } from "../../src/platform/espruino";
 import { nodePlatform } from "../../src/platform/node";
 

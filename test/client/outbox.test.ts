@@ -282,7 +282,8 @@ describe("publishes that do not fit", () => {
   it("fails with 107 when the outbox has no bytes left (and takes one that fits exactly), with 104 when larger than the whole outbox", () => {
     const { broker, clock, c } = connected({}, { outboxSize: 100, queueSize: 8, inflight: 8 });
     const k = calls();
-    const p40 = "x".repeat(40 - 5); // 2 + 3 ("t/x") + 2 (id) + 2 header bytes -> 44 bytes on the wire
+    // 2 + 3 ("t/x") + 2 (id) + 2 header bytes -> 44 bytes on the wire, 45 in the outbox (its state byte)
+    const p40 = "x".repeat(40 - 5);
     c.publish("t/x", p40, { qos: 1 }, k.cb("a"));
     c.publish("t/x", p40, { qos: 1 }, k.cb("b"));
     c.publish("t/x", p40, { qos: 1 }, k.cb("c"));
@@ -293,11 +294,12 @@ describe("publishes that do not fit", () => {
     expect(wire).toHaveLength(2);
     broker.send({ cmd: "puback", messageId: wire[0].messageId });
     clock.flush();
-    c.publish("t/x", p40 + "z", { qos: 1 }, k.cb("e")); // one byte more than the freed space
+    // 55 bytes free now: the entry left moves to the front when the tail has no room.
+    c.publish("t/x", p40 + "z".repeat(11), { qos: 1 }, k.cb("e")); // one byte more than the free space
     expect(k.of("e")).toEqual([107]);
-    c.publish("t/x", p40, { qos: 1 }, k.cb("d")); // exactly the freed space, at the start of the ring
+    c.publish("t/x", p40 + "z".repeat(10), { qos: 1 }, k.cb("d")); // exactly the free space
     const more = drain(broker, 100);
-    expect(more.map((p) => String(p.payload))).toEqual([p40]);
+    expect(more.map((p) => String(p.payload))).toEqual([p40 + "z".repeat(10)]);
     broker.send({ cmd: "puback", messageId: wire[1].messageId });
     broker.send({ cmd: "puback", messageId: more[0].messageId });
     clock.flush();

@@ -61,10 +61,11 @@ describe("publish", () => {
   });
 
   it("the largest payload that fits the outbox is sent", () => {
-    // 1024 bytes: 3 header bytes (Remaining Length 1021 takes 2) + 2 + 1 (topic "t") + 1018 payload
-    const { got, sent } = attempt((c, cb) => c.publish("t", "x".repeat(1018), { qos: 0 }, cb));
+    // 1024 bytes: the entry's state byte + 3 header bytes (Remaining Length 1020 takes 2) + 2 + 1 (topic "t") + 1017 payload
+    const { got, sent } = attempt((c, cb) => c.publish("t", "x".repeat(1017), { qos: 0 }, cb));
     expect(got).toEqual([null]);
-    expect(sent.map((p) => p.payload.length)).toEqual([1018]);
+    expect(sent.map((p) => p.payload.length)).toEqual([1017]);
+    expect(attempt((c, cb) => c.publish("t", "x".repeat(1018), { qos: 0 }, cb)).got).toEqual([104]);
   });
 
   it("a payload of a type it cannot send (a number, an object) fails with 106", () => {

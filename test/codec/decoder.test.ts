@@ -16,6 +16,8 @@ import {
   guard,
   guardedFeed,
   concat,
+  feedTarget,
+  ESP,
 } from "./helpers";
 import type { Got, Chunk } from "./helpers";
 
@@ -118,12 +120,13 @@ describe("streaming", () => {
     }
   });
 
-  it("reports a packet lying wholly inside a Uint8Array chunk in place: _d is the chunk, _o the body offset", () => {
+  // Node only: Espruino sockets deliver strings, and its decoder build reads nothing else.
+  it.skipIf(ESP)("reports a packet lying wholly inside a Uint8Array chunk in place: _d is the chunk, _o the body offset", () => {
     const b = new Uint8Array(4096);
     const seen: [Uint8Array, number, number, number][] = [];
     const d = createDecoder(b, (x) => seen.push([x._d, x._o, x._ts, x._ps]));
     const chunk = concat([fromHex("ffff"), mqttGenerate({ cmd: "publish", topic: "ab", payload: Buffer.from("xyz"), qos: 1, messageId: 2 }), fromHex("40020003ff")]);
-    expect(feed(d, chunk, 2, chunk.length - 1)).toBe(0);
+    expect(feedTarget(d, chunk, 2, chunk.length - 1)).toBe(0);
     expect(seen).toEqual([
       [chunk, 4, 6, 10],
       [chunk, 15, 6, 10],
@@ -142,7 +145,7 @@ describe("streaming", () => {
         expect(x._o).toBe(0);
         seen.push(snap(x));
       });
-      for (const c of chunks) expect(feed(d, c, 0, c.length)).toBe(0);
+      for (const c of chunks) expect(feedTarget(d, c, 0, c.length)).toBe(0);
       expect(seen).toEqual([{ type: T.PUBLISH, flags: 2, id: 2, topic: "6162", payload: "78797a", big: false }]);
       expect(hex(b, 0, 9)).toBe(hex(pkt, 2));
     }
@@ -154,9 +157,9 @@ describe("streaming", () => {
       const junk = split(fromHex("3f3f3f" + pkt + "3f3f"), [], kind)[0];
       const r: Got[] = [];
       const d = createDecoder(new Uint8Array(16), (x) => r.push(snap(x)));
-      expect(feed(d, junk, 3, 3)).toBe(0);
-      expect(feed(d, junk, 3, 5)).toBe(0);
-      expect(feed(d, junk, 5, 9)).toBe(0);
+      expect(feedTarget(d, junk, 3, 3)).toBe(0);
+      expect(feedTarget(d, junk, 3, 5)).toBe(0);
+      expect(feedTarget(d, junk, 5, 9)).toBe(0);
       expect(r).toEqual([
         { type: T.PINGRESP, flags: 0, id: 0 },
         { type: T.PUBACK, flags: 0, id: 9 },
@@ -170,10 +173,10 @@ describe("streaming", () => {
       seen.push(x._id);
       x._st = St.Dead; // _err stays 0
     });
-    expect(feed(d, fromHex("400200014002000240020003"), 0, 12)).toBe(0);
+    expect(feedTarget(d, fromHex("400200014002000240020003"), 0, 12)).toBe(0);
     expect(seen).toEqual([1]);
     resetDecoder(d);
-    expect(feed(d, fromHex("40020004"), 0, 4)).toBe(0);
+    expect(feedTarget(d, fromHex("40020004"), 0, 4)).toBe(0);
     expect(seen).toEqual([1, 4]);
   });
 });
@@ -290,22 +293,22 @@ describe("strict validation of what a server sends", () => {
     const got: Got[] = [];
     const d = createDecoder(new Uint8Array(64), (x) => got.push(snap(x)));
     const c = fromHex("40020001" + "50020000" + "d000");
-    expect(feed(d, c, 0, c.length)).toBe(Err.ZeroId);
+    expect(feedTarget(d, c, 0, c.length)).toBe(Err.ZeroId);
     expect(got).toEqual([{ type: T.PUBACK, flags: 0, id: 1 }]);
-    expect(feed(d, "\xd0\x00", 0, 2)).toBe(Err.ZeroId);
-    expect(feed(d, c, 0, 4)).toBe(Err.ZeroId);
+    expect(feedTarget(d, "\xd0\x00", 0, 2)).toBe(Err.ZeroId);
+    expect(feedTarget(d, c, 0, 4)).toBe(Err.ZeroId);
     expect(got.length).toBe(1);
     resetDecoder(d);
-    expect(feed(d, c, 0, 4)).toBe(0);
+    expect(feedTarget(d, c, 0, 4)).toBe(0);
     expect(got).toEqual([{ type: T.PUBACK, flags: 0, id: 1 }, { type: T.PUBACK, flags: 0, id: 1 }]);
   });
 
   it("resetDecoder drops a half-read packet: the next connection's stream starts fresh", () => {
     const got: Got[] = [];
     const d = createDecoder(new Uint8Array(64), (x) => got.push(snap(x)));
-    expect(feed(d, "\x30\x10\x00\x01", 0, 4)).toBe(0);
+    expect(feedTarget(d, "\x30\x10\x00\x01", 0, 4)).toBe(0);
     resetDecoder(d);
-    expect(feed(d, "\xd0\x00", 0, 2)).toBe(0);
+    expect(feedTarget(d, "\xd0\x00", 0, 2)).toBe(0);
     expect(got).toEqual([{ type: T.PINGRESP, flags: 0, id: 0 }]);
   });
 
@@ -359,12 +362,12 @@ describe("PUBLISH larger than the receive buffer", () => {
     return r;
   }
 
-  it("reports it once with _big, its QoS, packet id and topic, skips the payload without storing it, and decodes the next packet", () => {
+  it("reports it once with _big, its QoS, packet id and topic, no payload, skips the rest, and decodes the next packet", () => {
     const r = run([latin1(stream)]);
     expect(r.rc).toBe(0);
     expect(r.packets).toEqual([head, ...rest]);
-    expect(r.buf.includes(0xab)).toBe(false);
-    expect(r.buf.subarray(13).every((x) => x == 0)).toBe(true); // 2 + 9 + 2 bytes used, no more
+    // A buffer's worth of it was collected to find the topic and id; nothing past the buffer.
+    expect(r.buf.subarray(13).every((x) => x == 0xab)).toBe(true);
   });
 
   it("does so for a split at every point of the stream, Uint8Array and string chunks", () => {
@@ -375,7 +378,6 @@ describe("PUBLISH larger than the receive buffer", () => {
         // The same whatever the chunking: a packet in one Uint8Array chunk is reported in place
         // only when the receive buffer could have held it.
         expect(r.packets).toEqual([head, ...rest]);
-        expect(r.buf.includes(0xab)).toBe(false);
       }
   });
 
@@ -437,12 +439,15 @@ describe("PUBLISH larger than the receive buffer", () => {
   it("accepts the largest Remaining Length, 268,435,455, as a skipped PUBLISH, without allocating it", () => {
     const r = { packets: [] as Got[] };
     const d = guard(createDecoder(strict(new Uint8Array(64)), (x) => r.packets.push(snap(x))));
-    // 30 FF FF FF 7F: the 4-byte maximum; topic "test", then the first bytes of the payload.
+    // 30 FF FF FF 7F: the 4-byte maximum; topic "test", then the first bytes of the payload: it is
+    // reported once a buffer's worth of it has come.
     expect(guardedFeed(d, fromHex("30ffffff7f" + "000474657374" + "000000"))).toBe(0);
+    expect(r.packets).toEqual([]);
+    expect(guardedFeed(d, new Uint8Array(55))).toBe(0);
     expect(r.packets).toEqual([{ type: T.PUBLISH, flags: 0, id: 0, topic: "74657374", payload: "", big: true }]);
     // The rest of the payload, 1 MiB at a time, then a PINGRESP.
     const mib = new Uint8Array(1 << 20);
-    let left = 268435455 - 6 - 3;
+    let left = 268435455 - 6 - 3 - 55;
     while (left > 0) {
       const n = Math.min(left, mib.length);
       expect(guardedFeed(d, mib, 0, n)).toBe(0);

@@ -84,7 +84,8 @@ export function split(b: Uint8Array, at: number[], kind: "u8" | "str" | ((i: num
   for (let i = 0; i + 1 < cuts.length; i++) {
     const part = b.subarray(cuts[i], cuts[i + 1]);
     const k = typeof kind == "function" ? kind(i) : kind;
-    out.push(k == "str" ? latin1(part) : part.slice());
+    // Espruino sockets deliver strings only, and the Espruino build of the decoder reads nothing else.
+    out.push(k == "str" || __ESPRUINO__ ? latin1(part) : part.slice());
   }
   return out;
 }
@@ -102,7 +103,7 @@ export function decodeChunks(chunks: Chunk[], size = 4096): Run {
   const d = createDecoder(new Uint8Array(size), (x) => packets.push(snap(x)));
   let rc = 0;
   for (const c of chunks) {
-    const r = feed(d, c, 0, c.length);
+    const r = feedTarget(d, c, 0, c.length);
     if (r && !rc) rc = r;
   }
   return { packets, rc, d };
@@ -294,9 +295,14 @@ export function guard(d: Decoder): Decoder & { _limit: number } {
   return g;
 }
 
+/** feed() with the chunks this target's sockets deliver: on Espruino a Uint8Array becomes its 8-bit string. */
+export function feedTarget(d: Decoder, c: Chunk, s: number, e: number): number {
+  return feed(d, __ESPRUINO__ && typeof c != "string" ? latin1(c) : c, s, e);
+}
+
 export function guardedFeed(d: Decoder & { _limit: number }, c: Chunk, s = 0, e = c.length): number {
   d._limit = 2 * (e - s) + 4;
-  return feed(d, c, s, e);
+  return feedTarget(d, c, s, e);
 }
 
 /** One Uint8Array of the parts, in order. */

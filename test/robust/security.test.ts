@@ -7,8 +7,8 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { rig, MODE, DEFAULTS } from "../client/helpers";
 import { ScriptedBroker } from "../sim/broker";
-import { Client } from "../../src/client";
-import { options } from "../../src/api";
+import { Client, options } from "../../src/full";
+
 import { nodePlatform } from "../../src/platform/node";
 import { espruinoPlatform } from "../../src/platform/espruino";
 

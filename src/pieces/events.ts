@@ -1,0 +1,27 @@
+// mqttiny-events: the rest of an event emitter, as MQTT.js users know it: removeListener (off),
+// once, removeAllListeners. The core has on() alone.
+export function events(P: any) {
+  P.removeListener = P.off = function (ev: string, fn: any) {
+    var l = this._ev[ev] || [], i;
+    for (i = l.length - 1; i >= 0; i--)
+      if (l[i] == fn || l[i]._fn == fn) {
+        l.splice(i, 1);
+        break;
+      }
+    return this;
+  };
+  P.once = function (ev: string, fn: any) {
+    var c = this;
+    function once(a?: any, b?: any, x?: any) {
+      c.removeListener(ev, once);
+      fn.call(c, a, b, x);
+    }
+    once._fn = fn;
+    return c.on(ev, once);
+  };
+  P.removeAllListeners = function (ev?: string) {
+    if (ev) delete this._ev[ev];
+    else this._ev = {};
+    return this;
+  };
+}

@@ -1,0 +1,50 @@
+// mqttiny-stats: `client.stats`, counters of what the client did: publishes sent (and resent with
+// DUP), acknowledged, received, skipped (oversize), ignored (acks for nothing, unasked PINGRESP),
+// reconnects and errors (events and failed callbacks).
+import { Err } from "../errors";
+import { T } from "../codec/packet";
+
+function counters(c: any) {
+  return (c.stats = c.stats || { sent: 0, acked: 0, resent: 0, received: 0, skipped: 0, ignored: 0, reconnects: 0, errors: 0 });
+}
+
+export function stats(P: any) {
+  var init = P._init, emit = P._emit, fail = P._fail, out = P._out, ack = P._ack, packet = P._packet;
+  P._init = function (o: any, p: any) {
+    counters(this);
+    init.call(this, o, p);
+  };
+  P._emit = function (ev: string, a?: any, b?: any, x?: any) {
+    var s = counters(this);
+    if (ev == "message") s.received++;
+    else if (ev == "reconnect") s.reconnects++;
+    else if (ev == "error") {
+      s.errors++;
+      if (a.code == Err.Skipped) s.skipped++;
+    }
+    emit.call(this, ev, a, b, x);
+  };
+  P._fail = function (cb: any, code: number) {
+    if (cb) counters(this).errors++;
+    fail.call(this, cb, code);
+  };
+  P._out = function (b: Uint8Array, a: number, e: number) {
+    var s = counters(this), r = out.call(this, b, a, e);
+    if (r && b[a] >> 4 == T.PUBLISH) {
+      s.sent++;
+      if (b[a] & 8) s.resent++;
+    }
+    return r;
+  };
+  P._ack = function (t: number, id: number) {
+    var s = counters(this), r = ack.call(this, t, id);
+    if (!r) s.ignored++;
+    else if (t == T.PUBACK) s.acked++;
+    return r;
+  };
+  P._packet = function () {
+    var pinged = this._pingAt, t = this._type;
+    packet.call(this);
+    if (t == T.PINGRESP && !pinged) counters(this).ignored++;
+  };
+}
