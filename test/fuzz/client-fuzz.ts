@@ -206,12 +206,12 @@ export function runClientSession(seed: number, session: number, cases: number): 
     G.chance(r, 0.5) ? { rxSize: 64, queueSize: 4, inflight: 2, outboxSize: 256 } : {}
   );
   const cc: any = c;
-  (cc._p as any)._rand = () => G.below(r, 1000000) / 1000000;
-  cc._dec._buf = strict(cc._dec._buf);
+  (cc._plat as any)._rand = () => G.below(r, 1000000) / 1000000;
+  cc._buf = strict(cc._buf);
   cc._ob = strict(cc._ob);
   cc._tx = strict(cc._tx);
-  let reads = 0, budget = 1e9, st = cc._dec._st;
-  Object.defineProperty(cc._dec, "_st", {
+  let reads = 0, budget = 1e9, st = cc._st;
+  Object.defineProperty(cc, "_st", {
     get() {
       if (++reads > budget) throw new Error("feed loops without consuming its input");
       return st;
@@ -220,12 +220,13 @@ export function runClientSession(seed: number, session: number, cases: number): 
       st = v;
     },
   });
-  const data = cc._data;
-  cc._data = function (s: any, ch: any) {
+  const io = cc._io;
+  cc._io = function (s: any, ev: number, ch: any, errno: any) {
+    if (ev != 1) return io.call(this, s, ev, ch, errno); // not data
     reads = 0;
     budget = 2 * ch.length + 4;
     try {
-      return data.call(this, s, typeof ch == "string" ? ch : strict(ch));
+      return io.call(this, s, ev, typeof ch == "string" ? ch : strict(ch));
     } finally {
       budget = 1e9;
     }
@@ -263,10 +264,21 @@ export function runClientSession(seed: number, session: number, cases: number): 
   }
   /** Outbox slots not yet acknowledged that hold packet id `id`. */
   function holding(id: number): number {
+    // Entries from _oh to _ot: a state byte (2 = done), then the PUBLISH.
     let n = 0;
-    for (let i = 0; i < cc._qn; i++) {
-      const j = (cc._qh + i) % cc._qf.length;
-      if (cc._qi[j] == id && !(cc._qf[j] & 4)) n++;
+    for (let a = cc._oh; a < cc._ot; ) {
+      const b = cc._ob;
+      let i = a + 2, len = 0, m = 1, x;
+      do {
+        x = b[i++];
+        len += (x & 127) * m;
+        m *= 128;
+      } while (x & 128);
+      if (b[a + 1] & 6 && !(b[a] & 2)) {
+        const t = i + 2 + ((b[i] << 8) | b[i + 1]);
+        if (((b[t] << 8) | b[t + 1]) == id) n++;
+      }
+      a = i + len;
     }
     return n;
   }
@@ -286,7 +298,7 @@ export function runClientSession(seed: number, session: number, cases: number): 
     if (!clean && cur && cur.state == "open" && G.chance(r, 0.7)) inject(cur, false);
     const t = G.below(r, 10);
     clock.advance(t < 6 ? G.below(r, 50) : t < 9 ? G.below(r, 800) : G.between(r, 3000, 9000));
-    if (cc._st == 0 && !cc._due && lastErr != 301) problem("offline with no reconnect scheduled");
+    if (cc._state == 0 && !cc._due && lastErr != 301) problem("offline with no reconnect scheduled");
   }
 
   const fail = (m: string) => new ClientFuzzFailure(m, seed, session, last);
@@ -308,15 +320,15 @@ export function runClientSession(seed: number, session: number, cases: number): 
       // The app tries again what was refused for a full outbox (once per round: a refusal comes
       // back at once, into the same list).
       for (let k = retry.length; k > 0; k--) publish(retry.shift()!);
-      if (c.connected && !cc._qn && pubs.every((p) => p.ok)) break;
+      if (c.connected && !cc._ocb.length && pubs.every((p) => p.ok)) break;
       if (clock.elapsed() > end) break;
-      if (cc._st == 0 && !cc._due) c.reconnect();
+      if (cc._state == 0 && !cc._due) c.reconnect();
       clock.advance(100);
       if (problems.length) throw new Error(problems.join("; "));
     }
     const lost = pubs.filter((p) => !p.ok);
     if (lost.length) throw new Error(`${lost.length} publishes never succeeded (first: #${lost[0].n} qos ${lost[0].qos}, ${lost[0].calls} calls)`);
-    if (!c.connected || cc._qn) throw new Error(`not connected with an empty outbox: connected=${c.connected} outbox=${cc._qn}`);
+    if (!c.connected || cc._ocb.length) throw new Error(`not connected with an empty outbox: connected=${c.connected} outbox=${cc._ocb.length}`);
     if (sim.violations.length) throw new Error(`socket misuse: ${sim.violations[0]}`);
     if (problems.length) throw new Error(problems.join("; "));
     c.end(true);

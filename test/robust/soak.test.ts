@@ -120,22 +120,22 @@ async function soak() {
       first: [], got: new Uint16Array(N), order: [], socketOrder: [], arrived: [], arrivedSeen: new Uint8Array(N), arrivedAt: new Float64Array(N),
     };
     // The wire as the client sees it: its writes and the chunks its socket delivers.
-    const cc: any = c, p = cc._p, write = p._write, data = cc._data;
+    const cc: any = c, p = cc._plat, write = p._write, io = cc._io;
     p._write = function (sock: any, b: Uint8Array, a: number, e: number) {
       s.wire.outBytes(sock, Uint8Array.from(b.subarray(a, e)));
       return write.call(this, sock, b, a, e);
     };
     s.wire.now = () => clock.elapsed();
     const socketIn = new Map<any, StreamDecoder>();
-    cc._data = function (sock: any, ch: any) {
-      if (sock == this._sock) {
+    cc._io = function (sock: any, ev: number, ch: any, errno: any) {
+      if (ev == 1 && sock == this._sock) {
         const b = typeof ch == "string" ? latin1(ch) : Uint8Array.from(ch);
         s.wire.inBytes(sock, b);
         let d = socketIn.get(sock);
         if (!d) socketIn.set(sock, (d = new StreamDecoder((pk) => pk.cmd == "publish" && s.socketOrder.push(+String(pk.payload)), () => {})));
         d.push(b);
       }
-      return data.call(this, sock, ch);
+      return io.call(this, sock, ev, ch, errno);
     };
     return s;
   });
@@ -297,7 +297,7 @@ async function soak() {
   // Quiet: let the last acks and any late callbacks come.
   sim.slowWrites(0);
   if (restarting) await restarting;
-  await sim.until(() => sides.every((s) => s.c.connected && !(s.c as any)._qn), 120000);
+  await sim.until(() => sides.every((s) => s.c.connected && !(s.c as any)._ocb.length), 120000);
   await sim.run(2000, 10);
   const real = Date.now() - t0;
 
@@ -373,7 +373,7 @@ async function soak() {
         throw new Error(`seed ${SEED}: ${s.name}'s first arrivals at the broker out of order at ${k}: ${s.arrived.slice(Math.max(0, k - 3), k + 3)}`);
     expect(s.order, `${s.name} delivers in the order messages came off its socket`).toEqual(s.socketOrder);
     expect(s.c.connected).toBe(true);
-    expect((s.c as any)._qn).toBe(0);
+    expect((s.c as any)._ocb.length).toBe(0);
   }
   expect(lost).toBe(0);
   for (const k of Object.keys(faults) as Kind[]) expect(faults[k], `fault ${k} injected`).toBeGreaterThan(0);
