@@ -123,6 +123,22 @@ export async function bundle(js, entry, features, banner = "") {
   return output[0].code;
 }
 
+/**
+ * The property names `code` uses (member names, object literal keys, string keys in `o["k"]` and
+ * `"k" in o`): what a bundle minified after it against the same objects must not give a new
+ * internal property (minifyForBoard's `props.reserved`).
+ */
+export function propertyNames(code) {
+  const names = new Set();
+  const str = (n) => n && n.type === "Literal" && typeof n.value === "string" && names.add(n.value);
+  walk(acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" }), null, (n) => {
+    if (n.type === "MemberExpression") n.computed ? str(n.property) : names.add(n.property.name);
+    else if (n.type === "Property") n.key.type === "Identifier" ? names.add(n.key.name) : str(n.key);
+    else if (n.type === "BinaryExpression" && n.operator === "in") str(n.left);
+  });
+  return [...names];
+}
+
 /** The sizes the budgets hold: bytes, and bytes gzipped at level 9. */
 export function sizeOf(code) {
   return { min: Buffer.byteLength(code), gzip: zlib.gzipSync(code, { level: 9 }).length };

@@ -34,14 +34,26 @@ function nameGenerator() {
   return gen;
 }
 
-/** Terser for Espruino: ES5 only, ASCII only (8-bit strings), `_` properties are internal. */
-export async function minifyForBoard(code) {
+/**
+ * Terser for Espruino: ES5 only, ASCII only (8-bit strings), `_` properties are internal.
+ *
+ * `props`, for bundles that share objects (a target's core and its pieces, which patch the core's
+ * prototype): `props.cache`, a Map of original to mangled property names, is used and extended, so
+ * a name the core mangled gets the same short name here, and a new one a name no entry has; and
+ * `props.reserved`, names a new one must not take (the other bundles' public properties). Without
+ * it every bundle mangles on its own.
+ */
+export async function minifyForBoard(code, props) {
   const names = nameGenerator();
+  // terser's property name cache ({ props: Map }): the same as its `nameCache.props`, without
+  // `nameCache.vars`, which would tie the top-level variables of separate modules together too.
+  const properties = { regex: /^_/, nth_identifier: names };
+  if (props) Object.assign(properties, { cache: { props: props.cache }, reserved: [...(props.reserved || [])] });
   const r = await minify(code, {
     ecma: 5,
     toplevel: true,
     compress: { ecma: 5, passes: 2, keep_fargs: false, hoist_funs: false }, // a third pass gains ~0 B for 25% more time
-    mangle: { toplevel: true, nth_identifier: names, properties: { regex: /^_/, nth_identifier: names } },
+    mangle: { toplevel: true, nth_identifier: names, properties },
     format: { ecma: 5, ascii_only: true, comments: false },
   });
   return r.code;

@@ -10,10 +10,10 @@ export const SWITCHES = { ESPRUINO: "__ESPRUINO__", QOS1: "__QOS1__", TLS: "__TL
 
 /** Minified-size goals in bytes; a miss is reported, not fatal. Targets absent here have none. */
 export const GOALS = {
-  "espruino-lite": 1500,
+  "espruino-lite": 3000,
   "espruino-esp8266": 3500,
-  "espruino-esp32": 4000,
-  "espruino-stm32": 4000,
+  "espruino-esp32": 4500,
+  "espruino-stm32": 4500,
 };
 
 /** Target names (file names without .ts in `dir`), sorted so every build runs in the same order. */
@@ -23,6 +23,27 @@ export function listTargets(dir) {
     .readdirSync(dir)
     .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
     .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+/**
+ * The pieces in `dir` (src/pieces/): every <name>.ts (not .d.ts) that exports a function named
+ * <name>, which patches the core's prototype. Sorted, so every build runs in the same order; read
+ * with the TypeScript parser, so a helper module in the folder is not taken for a piece.
+ */
+export function listPieces(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+    .map((f) => f.slice(0, -3))
+    .filter((name) => {
+      const file = path.join(dir, name + ".ts");
+      const sf = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true);
+      return sf.statements.some((st) =>
+        ts.isFunctionDeclaration(st) && st.name?.text === name && st.body &&
+        (ts.getModifiers(st) || []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword));
+    })
     .sort();
 }
 

@@ -8,11 +8,12 @@ import vm from "node:vm";
 import zlib from "node:zlib";
 import ts from "typescript";
 import { beforeAll, describe, expect, it } from "vitest";
-import { listTargets } from "../../build/targets.mjs";
+import { listPieces, listTargets, targetFeatures } from "../../build/targets.mjs";
 import {
   findLabels,
   findMissingGlobals,
   findNonAscii,
+  findRegexQuestion,
   findUnderscoreProps,
   findUseBeforeDeclaration,
   parseES5,
@@ -20,8 +21,15 @@ import {
 import { dist, ensureBuilt, root } from "./built";
 
 const targets: string[] = listTargets(path.join(root, "targets"));
-/** A bundle per target and flavour; the compat bundle is checked too once a target has one. */
-const FLAVOURS = ["mqttiny.js", "mqttiny.min.js", "mqttiny-compat.min.js"];
+const boards = targets.filter((t) => targetFeatures(root, t).ESPRUINO);
+const pieces: string[] = listPieces(path.join(root, "src", "pieces"));
+/**
+ * A bundle per target and flavour; the compat bundle is checked too once a target has one, and
+ * the pieces (mqttiny-<piece>.js and .min.js) of every Espruino target.
+ */
+const FLAVOURS = ["mqttiny.js", "mqttiny.min.js", "mqttiny-compat.min.js", ...pieces.flatMap((p) => [`mqttiny-${p}.js`, `mqttiny-${p}.min.js`])];
+/** The piece a bundle file is, or undefined. */
+const pieceOf = (f: string) => pieces.find((p) => f === `mqttiny-${p}.js` || f === `mqttiny-${p}.min.js`);
 const SLACK = 16;
 
 beforeAll(() => ensureBuilt(), 180_000);
@@ -62,11 +70,18 @@ function runtimeExports(entry: string): string[] {
   return names.filter((n) => n !== "FEATURES").sort();
 }
 
-/** Runs module text the way Espruino's Modules.addCached does: only `exports` and `module` exist. */
-function load(src: string, style: "function" | "string"): Record<string, unknown> {
+/**
+ * Runs module text the way Espruino's Modules.addCached does: only `exports` and `module` exist,
+ * and for a piece a `require("mqttiny")` that gives `core` (the exports of its target's bundle).
+ */
+function load(src: string, style: "function" | "string", core?: Record<string, unknown>): Record<string, unknown> {
   const exports = {};
   const module = { exports };
-  const context = vm.createContext({ exports, module });
+  const require = (id: string) => {
+    if (id === "mqttiny" && core) return core;
+    throw new Error(`Module ${id} not found`);
+  };
+  const context = vm.createContext(core ? { exports, module, require } : { exports, module });
   // addCached("mqttiny", function(){ <source> }) runs the source as a function body;
   // addCached("mqttiny", "<source>") and Storage run it as text in the module's scope.
   const code = style === "function" ? `(function(){\n${src}\n})()` : src;
@@ -81,6 +96,13 @@ describe("every target has bundles", () => {
   it.each(targets)("%s: dist has mqttiny.js and mqttiny.min.js", (t) => {
     expect(fs.existsSync(path.join(dist, t, "mqttiny.js"))).toBe(true);
     expect(fs.existsSync(path.join(dist, t, "mqttiny.min.js"))).toBe(true);
+  });
+  it("src/pieces/ has pieces", () => {
+    expect(pieces.length).toBeGreaterThan(0);
+  });
+  it.each(boards)("%s: dist has every piece, readable, minified and typed", (t) => {
+    for (const p of pieces)
+      for (const f of [`mqttiny-${p}.js`, `mqttiny-${p}.min.js`, `mqttiny-${p}.d.ts`]) expect(fs.existsSync(path.join(dist, t, f)), f).toBe(true);
   });
 });
 
@@ -105,7 +127,17 @@ describe.each(bundles())("%s/%s", (t, f) => {
     expect(src).not.toMatch(/use strict|__esModule|_interop|require\(['"]tslib/);
   });
 
-  it.each(["function", "string"] as const)("loads with only exports and module (%s style)", (style) => {
+  if (boards.includes(t)) it("uses no ? quantifier in a regular expression (Espruino's RegExp lacks it)", checked(findRegexQuestion));
+
+  if (pieceOf(f)) {
+    it.each(["function", "string"] as const)("loads after mqttiny with only exports, module and require (%s style), exporting nothing", (style) => {
+      const core = load(read(t, f.endsWith(".min.js") ? "mqttiny.min.js" : "mqttiny.js"), "function");
+      const P = (core.Client as any).prototype, before = { ...P };
+      expect(Object.keys(load(src, style, core))).toEqual([]);
+      // It patched the core's prototype: a method replaced or one added.
+      expect(Object.keys(P).some((k) => P[k] !== before[k]), "the prototype is unchanged").toBe(true);
+    });
+  } else it.each(["function", "string"] as const)("loads with only exports and module (%s style)", (style) => {
     const entry = entryOf(t, f), exp = load(src, style), want = runtimeExports(entry);
     const lost = want.filter((n) => !(n in exp));
     expect(lost, `${entry} exports ${lost.join(", ")} but the bundle does not: a const enum or a ` +
@@ -139,12 +171,16 @@ describe("size ratchet (build/budgets.json)", () => {
   const budgets = fs.existsSync(budgetsFile) ? JSON.parse(fs.readFileSync(budgetsFile, "utf8")) : {};
   const fix = "run `npm run size:update` and commit build/budgets.json";
 
-  it("budgets name exactly the targets in targets/", () => {
-    expect(Object.keys(budgets).sort(), `targets without a budget or budgets without a target: ${fix}`).toEqual(targets);
+  /** A budget per target ("<target>") and per piece of an Espruino target ("<target>/<piece>"). */
+  const budgeted = [...targets, ...boards.flatMap((t) => pieces.map((p) => `${t}/${p}`))].sort();
+  const fileOf = (key: string) => (key.includes("/") ? key.replace("/", "/mqttiny-") + ".min.js" : `${key}/mqttiny.min.js`);
+
+  it("budgets name exactly the targets in targets/ and their pieces", () => {
+    expect(Object.keys(budgets).sort(), `targets or pieces without a budget, or budgets without one: ${fix}`).toEqual(budgeted);
   });
 
-  it.each(targets)("%s: minified and gzip sizes are within the budget, and a shrink lowers it", (t) => {
-    const min = fs.readFileSync(path.join(dist, t, "mqttiny.min.js"));
+  it.each(budgeted)("%s: minified and gzip sizes are within the budget, and a shrink lowers it", (t) => {
+    const min = fs.readFileSync(path.join(dist, fileOf(t)));
     const size = { min: min.length, gzip: zlib.gzipSync(min, { level: 9 }).length };
     const b = budgets[t];
     expect(b, `no budget for ${t}: ${fix}`).toBeDefined();

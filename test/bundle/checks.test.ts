@@ -5,6 +5,7 @@ import {
   findLabels,
   findMissingGlobals,
   findNonAscii,
+  findRegexQuestion,
   findUnderscoreProps,
   findUseBeforeDeclaration,
   parseES5,
@@ -144,5 +145,37 @@ describe("findUseBeforeDeclaration", () => {
     ["a named function expression calling itself", "var f = function g(n) { return n && g(n - 1); }; f(1);"],
   ])("accepts %s", (_what, src) => {
     expect(early(src)).toEqual([]);
+  });
+});
+
+describe("findRegexQuestion", () => {
+  const regex = (src: string) => findRegexQuestion(parseES5(src));
+  it.each([
+    ["an optional character (the bug fixed in connect)", "var ok = /^mqtts?$/.test(s);"],
+    ["an optional group", "var r = /^(ab)?c$/;"],
+    ["an optional class", "var r = /[0-9]?x/;"],
+    ["an optional escape", "var r = /a\\d?/;"],
+    ["an optional escaped parenthesis", "var r = /\\(?x/;"],
+    ["an optional group that is not capturing", "var r = /(?:ab)?/;"],
+    ["a lazy star", "var r = /a.*?b/;"],
+    ["a lazy plus", "var r = /a+?/;"],
+    ["a lazy interval", "var r = /a{2,3}?/;"],
+    ["a string given to new RegExp", 'var r = new RegExp("^mqtts?://");'],
+    ["a string given to RegExp", 'var r = RegExp("x?", "g");'],
+  ])("rejects %s", (_what, src) => {
+    expect(regex(src)).not.toEqual([]);
+  });
+  it("names the lazy quantifier", () => {
+    expect(regex("var r = /a*?b/;")).toEqual([expect.stringMatching(/lazy quantifier "\*\?"/)]);
+  });
+  it.each([
+    ["a ? in a class", "var r = /[?*]+/;"],
+    ["an escaped ?", "var r = /a\\?b/;"],
+    ["a group opener", "var r = /(?:ab)+(?=c)(?!d)/;"],
+    ["a ] escaped in a class, then a plain star", "var r = /[\\]?]*/;"],
+    ["? in an ordinary string", 'var s = "mqtts?"; s.split("?");'],
+    ["a regex without quantifier ?", "var r = /^[a-z]+:\\/\\/[^/]*$/;"],
+  ])("accepts %s", (_what, src) => {
+    expect(regex(src)).toEqual([]);
   });
 });

@@ -297,3 +297,40 @@ export function findUseBeforeDeclaration(ast: Node): string[] {
   }
   return out;
 }
+
+/**
+ * `?` as a quantifier in a regular expression (`/a?/`, `/(ab)?/`, `/[0-9]?/`), and lazy
+ * quantifiers (`*?`, `+?`, `??`, `{n}?`): Espruino 2v29's RegExp has no `?` quantifier, so such a
+ * pattern silently fails to match on a board (`/^mqtts?$/` never matched "mqtt"). Checked in
+ * regex literals and in string literals passed to RegExp() or new RegExp(). A `?` escaped, inside
+ * a character class or opening a group (`(?:`, `(?=`, `(?!`) is not a quantifier.
+ */
+export function findRegexQuestion(ast: Node): string[] {
+  const out: string[] = [];
+  const check = (n: Node, pattern: string) => {
+    let inClass = false, afterOpen = false, afterQuantifier = false;
+    for (let i = 0; i < pattern.length; i++) {
+      const c = pattern[i];
+      if (inClass) {
+        if (c === "\\") i++;
+        else if (c === "]") inClass = false;
+        continue;
+      }
+      if (c === "?" && !afterOpen) {
+        out.push(`${at(n)}: /${pattern}/ uses ${afterQuantifier ? `the lazy quantifier "${pattern[i - 1]}?"` : `"?" as a quantifier`}` +
+          ` (Espruino 2v29's RegExp has no ? quantifier: the pattern fails on a board)`);
+        afterQuantifier = !afterQuantifier;
+      } else afterQuantifier = c === "*" || c === "+" || c === "}";
+      if (c === "\\") i++;
+      else if (c === "[") inClass = true;
+      afterOpen = c === "(";
+    }
+  };
+  walk(ast, (n) => {
+    if (n.type === "Literal" && n.regex) check(n, n.regex.pattern);
+    else if ((n.type === "CallExpression" || n.type === "NewExpression") && n.callee.type === "Identifier" &&
+      n.callee.name === "RegExp" && n.arguments[0]?.type === "Literal" && typeof n.arguments[0].value === "string")
+      check(n, n.arguments[0].value);
+  });
+  return out;
+}
