@@ -444,7 +444,8 @@ function resume(c: any, sp: number) {
 
 /** Calls fn(offset, state, index) for each entry, head first, until it returns something. */
 function each(c: any, fn: any) {
-  for (var a = c._oh, k = 0; a < c._ot; a = packetEnd(c._ob, a + 1), k++) if (fn(a, c._ob[a], k) !== undefined) return;
+  // No bare `return` at a function's end: Espruino 2v29 cannot parse `if(x)return}` (test/bundle).
+  for (var a = c._oh, k = 0, r; a < c._ot && r === undefined; a = packetEnd(c._ob, a + 1), k++) r = fn(a, c._ob[a], k);
 }
 
 function idAt(c: any, a: number) {

@@ -119,6 +119,9 @@ async function until(cond, ms) {
 function program(url, interval, keepalive) {
   return `
 var mqtt = require("mqttiny");
+require("mqttiny-stats"); // client.stats
+require("mqttiny-handlers"); // subscribe(..., { handler })
+require("mqttiny-drain"); // end() waits for the outbox
 var seq = 0;
 var c = mqtt.connect(${JSON.stringify(url)}, {
   clientId: "dev1", clean: false, keepalive: ${keepalive}, reconnectPeriod: 500,

@@ -14,6 +14,7 @@ import {
   findMissingGlobals,
   findNonAscii,
   findRegexQuestion,
+  findBareReturnAtEnd,
   findUnderscoreProps,
   findUseBeforeDeclaration,
   parseES5,
@@ -128,6 +129,7 @@ describe.each(bundles())("%s/%s", (t, f) => {
   });
 
   if (boards.includes(t)) it("uses no ? quantifier in a regular expression (Espruino's RegExp lacks it)", checked(findRegexQuestion));
+  if (boards.includes(t)) it("has no bare return just before a function's closing brace (Espruino cannot parse it)", () => expect(findBareReturnAtEnd(parseES5(src), src)).toEqual([]));
 
   if (pieceOf(f)) {
     it.each(["function", "string"] as const)("loads after mqttiny with only exports, module and require (%s style), exporting nothing", (style) => {

@@ -6,6 +6,7 @@ import {
   findMissingGlobals,
   findNonAscii,
   findRegexQuestion,
+  findBareReturnAtEnd,
   findUnderscoreProps,
   findUseBeforeDeclaration,
   parseES5,
@@ -177,5 +178,24 @@ describe("findRegexQuestion", () => {
     ["a regex without quantifier ?", "var r = /^[a-z]+:\\/\\/[^/]*$/;"],
   ])("accepts %s", (_what, src) => {
     expect(regex(src)).toEqual([]);
+  });
+});
+
+describe("findBareReturnAtEnd", () => {
+  const bare = (src: string) => findBareReturnAtEnd(parseES5(src), src);
+  it.each([
+    ["an if ending the function (seen in the interpreter)", "function a(){if(1)return}"],
+    ["a loop ending the function (seen in the interpreter)", "function b(){for(var i=0;i<3;i++)if(i==1)return}"],
+    ["a function expression", "var f=function(r){if(r)return};"],
+  ])("rejects %s", (_what, src) => {
+    expect(bare(src)).not.toEqual([]);
+  });
+  it.each([
+    ["return; (seen in the interpreter)", "function c(){if(1)return;}"],
+    ["a return with a value", "function d(){var x=1;if(x)return 2}"],
+    ["a return before more statements", "function g(x){if(x)return;x=1}"],
+    ["a return closing a block inside the function", "function h(r){if(r){return}}"],
+  ])("accepts %s", (_what, src) => {
+    expect(bare(src)).toEqual([]);
   });
 });

@@ -334,3 +334,36 @@ export function findRegexQuestion(ast: Node): string[] {
   });
   return out;
 }
+
+/**
+ * A `return` with no value and no `;` whose next token is the `}` that closes its function
+ * (`function f(r){if(r)return}`, as terser writes it): Espruino 2v29 throws "SyntaxError:
+ * Unexpected end of Input" when it runs such a function, whether or not the branch is taken
+ * (`return;}` and `{if(r)return}}` parse). `src` is the text `ast` was parsed from.
+ */
+export function findBareReturnAtEnd(ast: Node, src: string): string[] {
+  const out: string[] = [];
+  const fns: Node[] = [];
+  walk(ast, (n) => {
+    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression") fns.push(n);
+  });
+  for (const fn of fns) {
+    const close = fn.body.end - 1;
+    const visit = (n: Node) => {
+      if (!n || typeof n.type !== "string") return;
+      if (n !== fn && (n.type === "FunctionDeclaration" || n.type === "FunctionExpression")) return;
+      if (n.type === "ReturnStatement" && !n.argument && src[n.end - 1] !== ";") {
+        let i = n.end;
+        while (/\s/.test(src[i])) i++;
+        if (i === close) out.push(`${at(n)}: a bare "return" just before its function's closing brace (Espruino 2v29 cannot parse it: write return; or return a value)`);
+      }
+      for (const k of Object.keys(n)) {
+        const v = (n as any)[k];
+        if (Array.isArray(v)) v.forEach(visit);
+        else if (v && typeof v.type === "string" && k !== "type") visit(v);
+      }
+    };
+    visit(fn.body);
+  }
+  return out;
+}

@@ -184,12 +184,15 @@ export function lengthBytes(n: number): number {
   return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
 }
 
-/** The largest QoS `q` payload for `topic` whose whole PUBLISH packet is at most `total` bytes. */
+/**
+ * The largest QoS `q` payload for `topic` whose whole PUBLISH packet fits an outbox of `total`
+ * bytes (the packet and its entry's state byte).
+ */
 export function maxPayloadForPacket(topic: string, q: number, total: number): number {
   const head = 2 + Buffer.byteLength(topic) + (q ? 2 : 0);
   for (let pl = total; pl >= 0; pl--) {
     const rem = head + pl;
-    if (1 + lengthBytes(rem) + rem <= total) return pl;
+    if (1 + 1 + lengthBytes(rem) + rem <= total) return pl;
   }
   return 0;
 }

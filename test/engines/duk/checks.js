@@ -30,6 +30,8 @@ var mqtt, c, sock, ev = [], errs = [], conn = [], msgs = [], handled = [];
 
 check("load", function () {
   mqtt = require("mqttiny");
+  require("mqttiny-stats");
+  require("mqttiny-handlers");
   if (typeof mqtt.connect != "function") return "the module exports no connect()";
 });
 

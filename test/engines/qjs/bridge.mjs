@@ -43,6 +43,8 @@ function espCode(e) {
  *  - onPrint(line): console.log inside the board (default: process.stdout)
  *  - onReport(kind, value): __host.report(kind, value) called by board code
  *  - memoryLimit: QuickJS runtime limit in bytes
+ * Every piece built for the target (dist/<target>/mqttiny-<piece>.min.js) is added too, as a board
+ * holds the modules uploaded with the program; code loads the ones it wants with require().
  */
 export async function createDevice(opts = {}) {
   const target = opts.target || "espruino-esp8266";
@@ -209,6 +211,8 @@ export async function createDevice(opts = {}) {
   };
   const base = memory();
   run(`Modules.addCached("mqttiny", function () {\n${fs.readFileSync(bundleFile, "utf8")}\n});`, `${target}/mqttiny.min.js`);
+  for (const f of fs.readdirSync(path.dirname(bundleFile)).filter((f) => /^mqttiny-(?!compat)[a-z]+\.min\.js$/.test(f)).sort())
+    run(`Modules.addCached(${JSON.stringify(f.slice(0, -7))}, function () {\n${fs.readFileSync(path.join(path.dirname(bundleFile), f), "utf8")}\n});`, `${target}/${f}`);
 
   return {
     target,

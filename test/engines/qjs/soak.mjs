@@ -13,6 +13,8 @@ import { createDevice, startBroker } from "./bridge.mjs";
 function program(port) {
   return `
 var mqtt = require("mqttiny");
+require("mqttiny-stats"); // client.stats
+require("mqttiny-handlers"); // subscribe(..., { handler })
 var st = { subscribed: 0, got: 0, bad: 0, acked: 0, failed: 0, sent: 0, out: 0, want: 0, connects: 0, errors: [] };
 var c = mqtt.connect("mqtt://127.0.0.1:${port}", { clientId: "qjs-soak", keepalive: 30 });
 c.on("connect", function () { st.connects++; __host.report("connect", 0); });
