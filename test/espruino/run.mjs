@@ -86,17 +86,6 @@ export function findEspruino(env = process.env) {
   return { dir, found: true, why: "" };
 }
 
-/** A free loopback port. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // ---- broker ------------------------------------------------------------------------------------
 
