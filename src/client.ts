@@ -118,6 +118,9 @@ export function Client(this: any, o: Options, p: Platform) {
 
 var P: any = Client.prototype;
 
+/** The error a listener or callback gets (Node's adapter may put it in words). */
+P._err = mqttError;
+
 P._init = function (o: Options, p: Platform) {
   var c = this;
   c._opts = o;
@@ -169,12 +172,12 @@ P._try = function (fn: any, a?: any, b?: any, x?: any, quiet?: boolean) {
 };
 
 function error(c: any, code: number, cause?: any) {
-  c._emit("error", mqttError(code, cause));
+  c._emit("error", c._err(code, cause));
 }
 
 /** Calls back `cb` with success or a coded error. */
 function call(c: any, cb: any, code: number, a?: any) {
-  if (cb) c._try(cb, code ? mqttError(code) : null, a);
+  if (cb) c._try(cb, code ? c._err(code) : null, a);
 }
 
 /** A coded failure for a callback, or for `error` when the app gave none. */
