@@ -118,8 +118,8 @@ export function Client(this: any, o: Options, p: Platform) {
 
 var P: any = Client.prototype;
 
-/** The error a listener or callback gets (Node's adapter may put it in words). */
-P._err = mqttError;
+/** The error a listener or callback gets (the node target may put it in words; not _err, the decoder's error code). */
+P._errorOf = mqttError;
 
 P._init = function (o: Options, p: Platform) {
   var c = this;
@@ -162,22 +162,28 @@ P._emit = function (ev: string, a?: any, b?: any, x?: any) {
   for (var l = (this._ev[ev] || []).slice(), i = 0; i < l.length; i++) this._try(l[i], a, b, x, ev == "error");
 };
 
-/** Calls an app function; what it throws is reported as `error` 317 (unless `quiet`). */
+/**
+ * Calls an app function; what it throws is reported as `error` 317 (unless `quiet`). On Espruino
+ * without the client as `this`: in Espruino 2v29 a listener called with the client as `this`
+ * that calls one of the client's methods (a subscribe in a `connect` listener) keeps the client
+ * from ever being freed (measured in test/espruino: 700 JsVars per ended client on an ESP32).
+ */
 P._try = function (fn: any, a?: any, b?: any, x?: any, quiet?: boolean) {
   try {
-    fn.call(this, a, b, x);
+    if (__ESPRUINO__) fn(a, b, x);
+    else fn.call(this, a, b, x);
   } catch (e) {
     if (!quiet) error(this, Err.Handler, e);
   }
 };
 
 function error(c: any, code: number, cause?: any) {
-  c._emit("error", c._err(code, cause));
+  c._emit("error", c._errorOf(code, cause));
 }
 
 /** Calls back `cb` with success or a coded error. */
 function call(c: any, cb: any, code: number, a?: any) {
-  if (cb) c._try(cb, code ? c._err(code) : null, a);
+  if (cb) c._try(cb, code ? c._errorOf(code) : null, a);
 }
 
 /** A coded failure for a callback, or for `error` when the app gave none. */

@@ -14,7 +14,9 @@ export function events(P: any) {
     var c = this;
     function once(a?: any, b?: any, x?: any) {
       c.removeListener(ev, once);
-      fn.call(c, a, b, x);
+      // Not with the client as `this` on Espruino (see _try in client.ts).
+      if (__ESPRUINO__) fn(a, b, x);
+      else fn.call(c, a, b, x);
     }
     once._fn = fn;
     return c.on(ev, once);

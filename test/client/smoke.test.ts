@@ -33,4 +33,24 @@ describe("client over the simulated network", () => {
     await a.stop();
     expect(sim.violations).toEqual([]);
   });
+
+  it("keeps every method of the client after the decoder and the session have set their fields (the client is its own decoder)", () => {
+    const { sim, make, clock } = rig();
+    const broker = new ScriptedBroker(sim);
+    const c: any = make();
+    const codes: number[] = [];
+    c.on("error", (e: any) => codes.push(e.code));
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    c.publish("t", "x", { qos: 1 });
+    c.subscribe("s", { qos: 1 });
+    broker.send(Uint8Array.from(Buffer.from("36050001610001", "hex"))); // QoS 3: malformed, sets the decoder's error
+    clock.advance(5000);
+    const P = Object.getPrototypeOf(c);
+    const shadowed = Object.keys(P).filter((k) => typeof P[k] == "function" && Object.prototype.hasOwnProperty.call(c, k));
+    expect(shadowed).toEqual([]);
+    expect(codes[0]).toBe(202);
+  });
 });
+
