@@ -54,7 +54,10 @@ export function options(url: any, opts: any, def: Defaults): Options {
 
 /** The `connect` a target exports, over its platform and defaults. */
 export function connector(p: () => Platform, def: Defaults) {
+  var plat: Platform;
   return function (url?: any, opts?: any) {
-    return new (Client as any)(options(url, opts, def), p());
+    // One platform object for every client: it has no state, and on Espruino its functions would
+    // otherwise cost about 100 JsVars per client.
+    return new (Client as any)(options(url, opts, def), (plat = plat || p()));
   };
 }

@@ -136,13 +136,18 @@ P._init = function (o: Options, p: Platform) {
   initDecoder(c, p._alloc(o.rxSize as number), onPacket);
   c._cn = connectPacket(connectFields(o));
   c._last = p._g._now();
-  c._timer = p._g._setInterval(function () {
-    tick(c);
-  }, p._tick);
+  c._timer = p._g._setInterval(ticker(c), p._tick);
   p._g._setTimeout(function () {
     if (!c._state && !c._backoff) open(c);
   }, 0);
 };
+
+/** The timer's function: made here, it keeps only the client alive, not _init's options. */
+function ticker(c: any) {
+  return function () {
+    tick(c);
+  };
+}
 
 /** The decoder's callback: `d` is the client. */
 function onPacket(d: Decoder) {
