@@ -1,8 +1,8 @@
 // CONNECT: the first packet on every connection [MQTT-3.1.0-1], protocol level 4 (3.1.1).
 import { Err } from "../errors";
-import { headerSize, room, writeHeader, T } from "./packet";
+import { packetOf, place, T } from "./packet";
 import { badName } from "./topic";
-import { badStr, Payload, payloadBytes, writeField, writeStr } from "./strings";
+import { badStr, Payload, payloadBytes } from "./strings";
 
 /** What a CONNECT carries. Absent fields are left out of the packet with their flags 0. */
 export interface ConnectFields {
@@ -39,42 +39,22 @@ export function badConnect(c: ConnectFields): number {
   return 0;
 }
 
-/** The strings and binary fields of a CONNECT, in their order [MQTT-3.1.3-1]; null where absent. */
-function fieldsOf(c: ConnectFields): any[] {
-  var w = c.will, u = c.username;
-  return [c.clientId, w && w.topic, w && (w.payload || ""), u, u != null ? c.password : null];
-}
-
-/** Remaining Length of a valid CONNECT. */
-function connectLength(c: ConnectFields): number {
-  for (var f = fieldsOf(c), n = 10, i = 0; i < 5; i++) if (f[i] != null) n += 2 + payloadBytes(f[i]);
-  return n;
-}
-
 /**
  * Encodes CONNECT at `o`; returns the end offset, or a negative Err when a field is invalid or
  * the packet does not fit (nothing written in either case).
  */
 export function encodeConnect(b: Uint8Array, o: number, c: ConnectFields): number {
-  var e = badConnect(c), n = connectLength(c);
-  o = e ? -e : room(b, o, n);
-  return o < 0 ? o : writeConnect(b, o, c, n);
+  var e = badConnect(c);
+  return e ? -e : place(b, o, connectPacket(c));
 }
 
 /** A valid CONNECT (the caller checked it, or trusts it) in a buffer of its own. */
 export function connectPacket(c: ConnectFields): Uint8Array {
-  var n = connectLength(c), b = new Uint8Array(headerSize(n) + n);
-  writeConnect(b, 0, c, n);
-  return b;
-}
-
-function writeConnect(b: Uint8Array, o: number, c: ConnectFields, n: number): number {
-  var w = c.will, f = fieldsOf(c), ka = c.keepalive, i;
-  o = writeHeader(b, o, T.CONNECT << 4, n);
-  o = writeStr(b, o, "\0\x04MQTT\x04"); // protocol name and level 4
-  b[o++] = (c.clean ? 2 : 0) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (f[3] != null ? 128 : 0) | (f[4] != null ? 64 : 0);
-  b[o++] = ka >> 8;
-  b[o++] = ka & 255;
-  for (i = 0; i < 5; i++) if (f[i] != null) o = writeField(b, o, f[i]);
-  return o;
+  var w = c.will, u = c.username, pw = u != null ? c.password : null, ka = c.keepalive;
+  // Protocol name and level 4, flags, keepalive; then [MQTT-3.1.3-1] id, will topic, will message, user, password.
+  var parts: any[] = ["MQTT", 4, (c.clean ? 2 : 0) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (u != null ? 128 : 0) | (pw != null ? 64 : 0), ka >> 8, ka & 255, c.clientId];
+  if (w) parts.push(w.topic, w.payload || "");
+  if (u != null) parts.push(u);
+  if (pw != null) parts.push(pw);
+  return packetOf(T.CONNECT << 4, parts);
 }

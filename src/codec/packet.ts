@@ -1,5 +1,7 @@
-// The fixed header shared by every packet: type and flags, then the Remaining Length.
+// The fixed header shared by every packet: type and flags, then the Remaining Length; and the
+// packets sent once in a while (CONNECT, SUBSCRIBE, UNSUBSCRIBE) built from a list of parts.
 import { Err } from "../errors";
+import { payloadBytes, writeField } from "./strings";
 
 /** Control packet types (first byte's high nibble). Inlined by the compiler. */
 export const enum T {
@@ -48,4 +50,24 @@ export function writeHeader(b: Uint8Array, o: number, first: number, n: number):
  */
 export function room(b: Uint8Array, o: number, n: number): number {
   return n > MAX_LENGTH ? -Err.TooBig : o + headerSize(n) + n > b.length ? -Err.NoRoom : o;
+}
+
+/**
+ * A packet in a buffer of its own: first byte `first`, then a body of `parts`, each a number (one
+ * byte) or a string or bytes (a field: 16-bit length, then the bytes). The parts are valid (the
+ * caller checked them); the packet is rare enough that its list and buffer are worth the bytes
+ * of code they save.
+ */
+export function packetOf(first: number, parts: any[]): Uint8Array {
+  for (var n = 0, i = 0, b, o; i < parts.length; i++) n += typeof parts[i] == "number" ? 1 : 2 + payloadBytes(parts[i]);
+  b = new Uint8Array(headerSize(n) + n);
+  for (o = writeHeader(b, 0, first, n), i = 0; i < parts.length; i++) o = typeof parts[i] == "number" ? ((b[o] = parts[i]), o + 1) : writeField(b, o, parts[i]);
+  return b;
+}
+
+/** Copies packet `p` into `b` at `o` (an encoder's API over packetOf); the end, or a negative Err. */
+export function place(b: Uint8Array, o: number, p: Uint8Array): number {
+  if (o + p.length > b.length) return -Err.NoRoom;
+  b.set(p, o);
+  return o + p.length;
 }
