@@ -21,23 +21,21 @@ export function badOptions(): never {
  * throws code 106 for a URL it cannot use.
  */
 export function options(url: any, opts: any, def: Defaults): Options {
-  var o: any = {}, k: any, i, sch, hp, c, tls;
-  if (typeof url == "object" && url) {
+  var o: any = {}, k: any, d: any, hp: any, tls: any;
+  if (url && typeof url == "object") {
     opts = url;
-    url = null;
+    url = 0;
   }
   for (k in opts) o[k] = opts[k];
-  if (typeof url == "string") {
+  if (url) {
     // By hand, not a RegExp: Espruino 2v29's RegExp has no `?` quantifier (/^mqtts?$/ fails).
     // MQTT over TCP or TLS only: ws:// and the like are refused rather than tried as TCP.
-    i = url.indexOf("://");
-    sch = url.slice(0, i);
-    hp = url.slice(i + 3).split("/")[0];
-    c = hp.indexOf(":");
-    tls = sch == "mqtts" || sch == "tls" || sch == "ssl";
-    if (!(tls || sch == "mqtt" || sch == "tcp") || !hp || !c) badOptions();
-    o.host = o.host || (c < 0 ? hp : hp.slice(0, c));
-    if (c > 0) o.port = +hp.slice(c + 1) || badOptions();
+    k = String(url).split("://");
+    hp = (k[1] || "").split("/")[0].split(":");
+    tls = " mqtts tls ssl ".indexOf(" " + k[0] + " ") >= 0;
+    if (!(tls || k[0] == "mqtt" || k[0] == "tcp") || !hp[0] || hp[2] != null || (hp.length > 1 && !(+hp[1] > 0))) badOptions();
+    o.host = o.host || hp[0];
+    if (hp[1]) o.port = +hp[1];
     if (tls) o.tls = o.tls || true;
   }
   if (o.clientId == null) {
@@ -45,10 +43,10 @@ export function options(url: any, opts: any, def: Defaults): Options {
     o.clientId = "mqttiny" + Math.random().toString(36).slice(2, 10);
   }
   o.clean = o.clean !== false;
-  var d: any = { host: "localhost", port: o.tls ? 8883 : 1883, keepalive: 60, reconnectPeriod: 1000, reconnectMax: 60000, connectTimeout: 10000 };
+  d = { host: "localhost", port: o.tls ? 8883 : 1883, keepalive: 60, reconnectPeriod: 1000, reconnectMax: 60000, connectTimeout: 10000 };
   for (k in def) d[k] = (def as any)[k];
   // 0 is a value for keepalive and reconnectPeriod (off); for the others it means the default.
-  for (k in d) if (o[k] == null || (!o[k] && k != "keepalive" && k != "reconnectPeriod")) o[k] = d[k];
+  for (k in d) if (k == "keepalive" || k == "reconnectPeriod" ? o[k] == null : !o[k]) o[k] = d[k];
   return o;
 }
 

@@ -285,9 +285,10 @@ function lost(c: any, code: number, cause?: any) {
   c._state = S.Offline;
   c.connected = false;
   c._inflight = 0;
-  each(c, function (a: number, f: number) {
-    if (f & F.Sent) c._ob[a] = F.Was;
-  });
+  if (__QOS1__)
+    each(c, function (a: number, f: number) {
+      if (f & F.Sent) c._ob[a] = F.Was;
+    });
   // A refused protocol waits for reconnect() [CONNACK 1]; a refused identity or credentials the
   // longest step; anything else backs off exponentially with jitter. Scheduled before the
   // listeners run, so a reconnect() from a `close` listener resets it.
@@ -418,21 +419,22 @@ function acked(c: any, q: Req, i: number) {
  */
 function resume(c: any, sp: number) {
   var b = c._ob, r = c._reqs, u = c._subs, f: string[] = [], qs: number[] = [], k, j, q, i;
-  each(c, function (a: number, fl: number) {
-    // Resumed: it keeps the mark, so a resend that never got out before the next drop is still
-    // renumbered (and DUP cleared) if that session turns out new.
-    if (fl & F.Was) {
-      if (sp) b[a + 1] |= 8;
-      else {
-        b[a] = 0;
-        b[a + 1] &= ~8;
-        j = nid(c);
-        i = publishIdOffset(b, a + 1);
-        b[i] = j >> 8;
-        b[i + 1] = j & 255;
+  // Resumed: an entry keeps the mark, so a resend that never got out before the next drop is
+  // still renumbered (and DUP cleared) if that session turns out new.
+  if (__QOS1__)
+    each(c, function (a: number, fl: number) {
+      if (fl & F.Was) {
+        if (sp) b[a + 1] |= 8;
+        else {
+          b[a] = 0;
+          b[a + 1] &= ~8;
+          j = nid(c);
+          i = publishIdOffset(b, a + 1);
+          b[i] = j >> 8;
+          b[i + 1] = j & 255;
+        }
       }
-    }
-  });
+    });
   pump(c);
   if (!sp) {
     // Made again as one request nobody waits for, unless its own SUBSCRIBE is still waiting.
@@ -489,9 +491,9 @@ function pump(c: any) {
   for (a = c._oh; a < c._ot && c._writable && c.connected; k++) {
     e = packetEnd(b, a + 1);
     if (!(b[a] & (F.Sent | F.Done))) {
-      if (b[a + 1] & 6 && c._inflight >= c._opts.inflight) break;
+      if (__QOS1__ && b[a + 1] & 6 && c._inflight >= c._opts.inflight) break;
       if (!c._out(b, a + 1, e)) break;
-      if (b[a + 1] & 6) {
+      if (__QOS1__ && b[a + 1] & 6) {
         b[a] = F.Sent;
         c._inflight++;
       } else {
@@ -524,9 +526,10 @@ function nid(c: any): number {
     id = c._pid = (c._pid % 65535) + 1;
     if (!c._wrapped) return id;
     used = false;
-    each(c, function (a: number, f: number) {
-      if (!(f & F.Done) && c._ob[a + 1] & 6 && idAt(c, a) == id) return (used = true);
-    });
+    if (__QOS1__)
+      each(c, function (a: number, f: number) {
+        if (!(f & F.Done) && c._ob[a + 1] & 6 && idAt(c, a) == id) return (used = true);
+      });
     for (var i = 0; i < c._reqs.length; i++) used = used || c._reqs[i]._id == id;
     if (!used) return id;
   }
