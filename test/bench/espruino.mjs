@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ensureBuilt, fmtInt, machine, printTable, root, writeResult } from "./lib.mjs";
-import { COMBOS, findEspruino, pool, runScenario } from "../espruino/run.mjs";
+import { COMBOS, findEspruino, pieceCosts, pool, runScenario } from "../espruino/run.mjs";
 
 ensureBuilt();
 const start = machine();
@@ -38,6 +38,20 @@ printTable(
   ],
 );
 
+// The pieces, each loaded after its core as an app does: what it adds to the core's load cost.
+const pieceRuns = [];
+for (const [target, variant, way] of [["espruino-esp8266", "esp8266", "static"], ["espruino-stm32", "pico", "repl"]])
+  for (const p of await pieceCosts({ dir: esp.dir, target, variant, way })) pieceRuns.push({ target, variant, way, ...p });
+printTable(
+  "Pieces: JsVars each adds to its core once loaded (esp8266 from Storage; stm32 on the Pico the Web IDE way)",
+  ["piece", "bytes", "esp8266 Storage", "Pico Web IDE"],
+  [...new Set(pieceRuns.map((r) => r.piece))].map((piece) => {
+    const at = (t) => pieceRuns.find((r) => r.piece == piece && r.target == t);
+    const f = (r) => (r && r.loaded ? fmtInt(r.cost) : "did not load");
+    return [piece, fmtInt(at("espruino-esp8266").bytes), f(at("espruino-esp8266")), f(at("espruino-stm32"))];
+  }),
+);
+
 const goals = [];
 for (const [key, g] of Object.entries(budgets.goals)) {
   const r = runs.find((x) => x.key === key);
@@ -53,6 +67,7 @@ writeResult(
   {
     interpreter: path.relative(root, esp.dir),
     runs: runs.map(({ output, ...r }) => r),
+    pieces: pieceRuns,
     goals,
   },
   start,

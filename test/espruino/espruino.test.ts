@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "../bundle/built";
 // @ts-ignore: a plain ES module shared with `npm run bench -- espruino`
-import { COMBOS, findEspruino, limiter, recordChecks, runScenario, table, writeRecords } from "./run.mjs";
+import { COMBOS, findEspruino, limiter, pieceCosts, piecesOf, recordChecks, runScenario, table, writeRecords } from "./run.mjs";
 
 const budgets = JSON.parse(fs.readFileSync(path.join(__dirname, "budgets.json"), "utf8"));
 
@@ -90,6 +90,21 @@ if (!esp.found && !CI) {
       const file = writeRecords(recs);
       console.log(`espruino tier (figures in JsVars; written to ${path.relative(process.cwd(), file)}):\n${table(recs)}`);
     }, TEST_TIMEOUT);
+
+    // Each piece loads after its core the way an app loads it, without a memory error, and costs
+    // what the bench prints (npm run bench -- espruino).
+    for (const [target, variant, way] of [["espruino-esp8266", "esp8266", "static"], ["espruino-stm32", "pico", "repl"]]) {
+      it(`every piece of ${target} loads after it on ${variant} (${way})`, async () => {
+        ensureBuilt();
+        const got = await pieceCosts({ dir: esp.dir, target, variant, way });
+        console.log(`pieces of ${target} on ${variant} (${way}), JsVars each adds: ` + got.map((p: any) => `${p.piece} ${p.cost}`).join(", "));
+        expect(got.map((p: any) => p.piece)).toEqual(piecesOf(target));
+        for (const p of got) {
+          expect(p.loaded, `${p.piece} did not load`).toBe(true);
+          expect(p.cost, `${p.piece}: no cost`).toBeGreaterThan(0);
+        }
+      }, TEST_TIMEOUT);
+    }
 
     for (const c of COMBOS) {
       describe(c.key, () => {

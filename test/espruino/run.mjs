@@ -417,10 +417,11 @@ export async function runScenario({ bundle, variant, way, dir = findEspruino().d
  * Loading alone, as load-cost.sh measures it: the interpreter's high-water mark of a run that only
  * requires the module is the peak while loading (the full run's mark also sees the client at work).
  */
-export async function runLoad({ dir, modules, variant, way, seconds = 20 }) {
+export async function runLoad({ dir, modules, variant, way, seconds = 20, also }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mqttiny-espruino-load-"));
   const script = path.join(tmp, "load.js");
-  fs.writeFileSync(script, 'var m = require("mqttiny"); print("@@LOADED " + typeof m); quit();\n');
+  // `also`: a piece, required after the core as an app would (it patches the core when it runs).
+  fs.writeFileSync(script, `var m = require("mqttiny");${also ? ` require(${JSON.stringify(also)});` : ""} print("@@LOADED " + typeof m); quit();\n`);
   try {
     const r = await runEspruino({ dir, modules, script, variant, way, seconds });
     const m = r.mem;
@@ -434,6 +435,25 @@ export async function runLoad({ dir, modules, variant, way, seconds = 20 }) {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** The pieces built for a target (dist/<target>/mqttiny-<piece>.min.js, the compat add-on aside). */
+export function piecesOf(target) {
+  return fs.readdirSync(path.join(root, "dist", target)).filter((f) => /^mqttiny-[a-z]+\.min\.js$/.test(f) && f != "mqttiny-compat.min.js").map((f) => f.slice(8, -7)).sort();
+}
+
+/**
+ * What each piece costs beside its core, in JsVars: load cost of core + piece minus the core's own,
+ * on `variant`, loaded `way`. [{piece, bytes, cost, hwm, loaded}].
+ */
+export async function pieceCosts({ dir, target, variant, way }) {
+  const core = path.join(root, "dist", target, "mqttiny.min.js");
+  const base = await runLoad({ dir, modules: [["mqttiny", core]], variant, way });
+  return pool(piecesOf(target), 2, async (piece) => {
+    const file = path.join(root, "dist", target, `mqttiny-${piece}.min.js`);
+    const r = await runLoad({ dir, modules: [["mqttiny", core], [`mqttiny-${piece}`, file]], variant, way, also: `mqttiny-${piece}` });
+    return { piece, bytes: fs.statSync(file).size, cost: r.cost != null && base.cost != null ? r.cost - base.cost : null, hwm: r.hwm, loaded: r.loaded };
+  });
 }
 
 /** The client->broker PUBLISHes of "d1": the first swallowed, then the resend with DUP=1 and the same id. */
