@@ -101,8 +101,10 @@ function rx(c: any, io: any, s: any, x: any) {
     // A packet that spans chunks is being collected in the client's own buffer: complete it
     // there, then go on with the shared one.
     k = c._need - c._n;
-    if (x.length <= k) return io.call(c, s, 1, x);
-    io.call(c, s, 1, x.subarray(0, k));
+    io.call(c, s, 1, x.length <= k ? x : x.subarray(0, k));
+    if (c._st == St.Body) return;
+    c._buf = sh;
+    if (x.length <= k) return;
     x = x.subarray(k);
   }
   if (rxBusy) c._buf = Buffer.allocUnsafe(n);

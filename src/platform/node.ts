@@ -2,9 +2,9 @@
 // chunk), back-pressure from write()'s result and `drain`. TLS verifies the server by default.
 //
 // Writes can be coalesced (`coalesce`, as the node target has it): the packets a client writes
-// during one turn of the event loop are copied into a staging slab shared by the process and
-// handed to the socket as one write at the end of the turn (process.nextTick), or sooner when
-// another socket writes, the slab is full or the socket is closed. So a chunk of PUBACKs that
+// during one turn of the event loop (its I/O callbacks) are copied into a staging slab shared by
+// the process and handed to the socket as one write at the end of the turn (setImmediate), or
+// sooner when 64 KB are staged for it or it is closed. So a chunk of PUBACKs that
 // releases a window of publishes costs one system call, not one per packet. `_write` still
 // returns false when the socket wants a `drain` (writableNeedDrain).
 import { Err } from "../errors";
@@ -26,46 +26,79 @@ function code(e: any): number {
 
 /** Bytes per staging slab; a packet over a quarter of it is written on its own. */
 var SLAB = 65536;
-/** The slab; the staged bytes [start, end) belong to `owner`, the socket they are for. */
-var slab: any = null, start = 0, end = 0, owner: any = null, queued = false;
+/** A socket with more than this staged is written at once (so writableNeedDrain can tell). */
+var MAX_STAGED = 65536;
+/**
+ * The slab: bytes [start, end) are the current run of `cur`, the socket written last. A socket's
+ * runs (views of slabs, never written again) wait in its `mqttinyOut` until the turn's end.
+ */
+var slab: any = null, start = 0, end = 0, cur: any = null, pending: any[] = [], queued = false;
 
-/** Hands the staged bytes to their socket (the slab part goes with them: never written again). */
-function flush() {
-  var s = owner;
-  if (!s) return;
-  owner = null;
-  if (end > start && !s.destroyed) s.write(slab.subarray(start, end));
+/** Ends the current run: its bytes join its socket's list. */
+function cut() {
+  if (cur && end > start) {
+    cur.mqttinyOut.push(slab.subarray(start, end));
+    cur.mqttinyN += end - start;
+  }
   start = end;
+  cur = null;
 }
 
+/** Writes what `s` has staged: one write, or one writev (cork) for several runs. */
+function out(s: any) {
+  var l = s.mqttinyOut, i;
+  if (cur === s) cut();
+  s.mqttinyOut = [];
+  s.mqttinyN = 0;
+  if (s.destroyed || !l.length) return;
+  if (l.length == 1) s.write(l[0]);
+  else {
+    s.cork();
+    for (i = 0; i < l.length; i++) s.write(l[i]);
+    s.uncork();
+  }
+}
+
+/** The end of the turn: every socket's staged bytes go out. */
 function turnEnd() {
+  var l = pending, i;
   queued = false;
-  flush();
+  pending = [];
+  cut();
+  for (i = 0; i < l.length; i++) out(l[i]);
 }
 
 function stage(s: any, b: Uint8Array, a: number, e: number): boolean {
   var n = e - a, i;
-  if (owner !== s) flush();
+  if (!s.mqttinyOut) {
+    s.mqttinyOut = [];
+    s.mqttinyN = 0;
+  }
+  if (!s.mqttinyN && cur !== s) pending.push(s);
   if (n > SLAB / 4) {
-    flush();
+    out(s);
     s.write(Buffer.from(b.subarray(a, e)));
-  } else {
-    if (!slab || end + n > slab.length) {
-      flush();
-      slab = Buffer.allocUnsafeSlow(SLAB);
-      start = end = 0;
-    }
-    owner = s;
-    // Acks and small packets byte by byte: cheaper than a subarray.
-    if (n <= 64) for (i = a; i < e; i++) slab[end++] = b[i];
-    else {
-      slab.set(b.subarray(a, e), end);
-      end += n;
-    }
-    if (!queued) {
-      queued = true;
-      process.nextTick(turnEnd);
-    }
+    return !s.writableNeedDrain;
+  }
+  if (cur !== s) cut();
+  if (!slab || end + n > slab.length) {
+    cut();
+    slab = Buffer.allocUnsafeSlow(SLAB);
+    start = end = 0;
+  }
+  cur = s;
+  // Acks and small packets byte by byte: cheaper than a subarray.
+  if (n <= 64) for (i = a; i < e; i++) slab[end++] = b[i];
+  else {
+    slab.set(b.subarray(a, e), end);
+    end += n;
+  }
+  if (s.mqttinyN + end - start > MAX_STAGED) out(s);
+  if (!queued) {
+    queued = true;
+    // After the I/O callbacks of this loop iteration: a read of PUBACKs and a read of PUBLISHes
+    // on two sockets cost one write each, whichever order they come in.
+    setImmediate(turnEnd);
   }
   return !s.writableNeedDrain;
 }
@@ -126,7 +159,7 @@ export function nodePlatform(g: NodeEnv, tick: number, coalesce?: boolean): Plat
       return s.write(Buffer.from(b.subarray(a, e)));
     },
     _close: function (s: any, fl?: boolean) {
-      if (owner === s) flush();
+      if (s.mqttinyOut) out(s);
       if (!fl) {
         s.destroy();
         return;
@@ -169,4 +202,4 @@ export function processEnv(): NodeEnv {
 
 declare var require: (m: string) => any;
 declare var Buffer: any;
-declare var process: any;
+declare var setImmediate: any;
