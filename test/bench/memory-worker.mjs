@@ -13,7 +13,8 @@ import { dist, report, require } from "./lib.mjs";
 const { impl, port, count, opts = {} } = JSON.parse(process.argv[2]);
 const host = "127.0.0.1";
 if (!global.gc) throw new Error("run with --expose-gc");
-const DEVICE = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2 }; // targets/espruino-esp8266.ts
+// targets/espruino-esp8266.ts, with buffers allocated up front as on a board (no growth, no shared receive buffer).
+const DEVICE = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2, outboxMax: 0, rxShared: false };
 
 let opened = 0;
 const makers = {
