@@ -131,7 +131,7 @@ function rx(c: any, io: any, s: any, x: any) {
 
 export function nodeClient(P: any) {
   var init = P._init, publish = P.publish, io = P._io, fail = P._fail;
-  P._err = nodeError;
+  P._errorOf = nodeError;
   P._init = function (o: any, p: any) {
     // Each queued QoS 1 publish holds a packet id: at most 65,535 of them exist.
     if (o.queueSize > 65000) o.queueSize = 65000;
