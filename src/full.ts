@@ -5,6 +5,7 @@ import { handlers } from "./pieces/handlers";
 import { events } from "./pieces/events";
 import { drain } from "./pieces/drain";
 import { stats } from "./pieces/stats";
+import { nodeClient } from "./node/node";
 
 var P = (Client as any).prototype;
 check(P);
@@ -12,6 +13,9 @@ handlers(P);
 events(P);
 drain(P);
 stats(P);
+// Node only (src/node/): errors in words, `drain`; a growing outbox and a shared receive buffer
+// when the options ask for them (the node target's defaults do; the behaviour tests' do not).
+if (!__ESPRUINO__) nodeClient(P);
 
 export { Client };
 export { options } from "./api";

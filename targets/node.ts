@@ -1,11 +1,24 @@
-// Node.js: net and tls, Buffer payloads, larger buffers.
-import "../src/full";
-import { connector } from "../src/api";
+// Node.js: net and tls, Buffer payloads; memory on demand (src/node/node.ts), coalesced writes.
+import { Client } from "../src/full";
+import { options } from "../src/api";
 import { nodePlatform, processEnv } from "../src/platform/node";
 
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: false, QOS1: true, TLS: true };
 
-export var connect = connector(function () {
-  return nodePlatform(processEnv(), 250);
-}, { rxSize: 8192, outboxSize: 16384, queueSize: 64, inflight: 16 });
+/** One platform for every client of the process: it holds nothing per client. */
+var platform: any;
+
+/**
+ * outboxSize: the first buffer of an outbox that grows up to outboxMax (8 MB); queueSize: the most
+ * publishes it holds; rxShared: one receive buffer for the process (see src/node/node.ts). The last
+ * two are not among connector()'s defaults, where 0 and false would mean "the default".
+ */
+var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 64 };
+
+export function connect(url?: any, opts?: any) {
+  var o: any = options(url, opts, DEFAULTS);
+  if (o.outboxMax == null) o.outboxMax = 8388608;
+  if (o.rxShared == null) o.rxShared = true;
+  return new (Client as any)(o, platform || (platform = nodePlatform(processEnv(), 250, true)));
+}

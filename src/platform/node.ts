@@ -1,5 +1,12 @@
 // The Node adapter: net/tls sockets with Buffer chunks (decoded in place when a packet lies in one
 // chunk), back-pressure from write()'s result and `drain`. TLS verifies the server by default.
+//
+// Writes can be coalesced (`coalesce`, as the node target has it): the packets a client writes
+// during one turn of the event loop (its I/O callbacks) are copied into a staging slab shared by
+// the process and handed to the socket as one write at the end of the turn (setImmediate), or
+// sooner when 64 KB are staged for it or it is closed. So a chunk of PUBACKs that
+// releases a window of publishes costs one system call, not one per packet. `_write` still
+// returns false when the socket wants a `drain` (writableNeedDrain).
 import { Err } from "../errors";
 import { Platform, SocketSink, TimerEnv } from "./types";
 import { Io } from "../client";
@@ -15,47 +22,145 @@ function code(e: any): number {
   return /CERT|TLS|SSL|ALTNAME|SELF_SIGNED|VERIFY/.test(c) || /certificate|TLS|SSL/.test(String(e && e.message)) ? Err.Tls : Err.Socket;
 }
 
-export function nodePlatform(g: NodeEnv, tick: number): Platform {
+// ---- coalesced writes -----------------------------------------------------------------------
+
+/** Bytes per staging slab; a packet over a quarter of it is written on its own. */
+var SLAB = 65536;
+/** A socket with more than this staged is written at once (so writableNeedDrain can tell). */
+var MAX_STAGED = 65536;
+/**
+ * The slab: bytes [start, end) are the current run of `cur`, the socket written last. A socket's
+ * runs (views of slabs, never written again) wait in its `mqttinyOut` until the turn's end.
+ */
+var slab: any = null, start = 0, end = 0, cur: any = null, pending: any[] = [], queued = false;
+
+/** Ends the current run: its bytes join its socket's list. */
+function cut() {
+  if (cur && end > start) {
+    cur.mqttinyOut.push(slab.subarray(start, end));
+    cur.mqttinyN += end - start;
+  }
+  start = end;
+  cur = null;
+}
+
+/** Writes what `s` has staged: one write, or one writev (cork) for several runs. */
+function out(s: any) {
+  var l = s.mqttinyOut, i;
+  if (cur === s) cut();
+  s.mqttinyOut = [];
+  s.mqttinyN = 0;
+  if (s.destroyed || !l.length) return;
+  if (l.length == 1) s.write(l[0]);
+  else {
+    s.cork();
+    for (i = 0; i < l.length; i++) s.write(l[i]);
+    s.uncork();
+  }
+}
+
+/** The end of the turn: every socket's staged bytes go out. */
+function turnEnd() {
+  var l = pending, i;
+  queued = false;
+  pending = [];
+  cut();
+  for (i = 0; i < l.length; i++) out(l[i]);
+}
+
+function stage(s: any, b: Uint8Array, a: number, e: number): boolean {
+  var n = e - a, i;
+  if (!s.mqttinyOut) {
+    s.mqttinyOut = [];
+    s.mqttinyN = 0;
+  }
+  if (!s.mqttinyN && cur !== s) pending.push(s);
+  if (n > SLAB / 4) {
+    out(s);
+    s.write(Buffer.from(b.subarray(a, e)));
+    return !s.writableNeedDrain;
+  }
+  if (cur !== s) cut();
+  if (!slab || end + n > slab.length) {
+    cut();
+    slab = Buffer.allocUnsafeSlow(SLAB);
+    start = end = 0;
+  }
+  cur = s;
+  // Acks and small packets byte by byte: cheaper than a subarray.
+  if (n <= 64) for (i = a; i < e; i++) slab[end++] = b[i];
+  else {
+    slab.set(b.subarray(a, e), end);
+    end += n;
+  }
+  if (s.mqttinyN + end - start > MAX_STAGED) out(s);
+  if (!queued) {
+    queued = true;
+    // After the I/O callbacks of this loop iteration: a read of PUBACKs and a read of PUBLISHes
+    // on two sockets cost one write each, whichever order they come in.
+    setImmediate(turnEnd);
+  }
+  return !s.writableNeedDrain;
+}
+
+// ---- socket events -----------------------------------------------------------------------------
+// Functions shared by every socket, not closures per client: the socket holds its client in
+// `mqttiny` and the state of its handshake in `mqttinyHs` (names the minifier keeps, so that they
+// cannot meet one of Node's own properties).
+
+function onOpen(this: any) {
+  this.mqttinyHs = 2;
+  this.mqttiny._io(this, Io.Opened);
+}
+function onTcp(this: any) {
+  this.mqttinyHs = this.mqttinyHs || 1;
+}
+function onData(this: any, d: Uint8Array) {
+  this.mqttiny._io(this, Io.Data, d);
+}
+function onDrain(this: any) {
+  this.mqttiny._io(this, Io.Drain);
+}
+function onError(this: any, e: any) {
+  // The Error itself goes to the client, which keeps its code in err.errno and its words in the
+  // message (src/node/node.ts). mqttinyHs 1: TCP up, TLS not: a reset then is a TLS failure (e.g. a
+  // TLS client on a plain port), not a socket error.
+  this.mqttiny._io(this, Io.Closed, this.mqttinyHs == 1 ? Err.Tls : code(e), e);
+}
+function onClose(this: any) {
+  this.mqttiny._io(this, Io.Closed, 0);
+}
+
+/** The Node platform; `coalesce`: writes staged and written once per turn (see above). */
+export function nodePlatform(g: NodeEnv, tick: number, coalesce?: boolean): Platform {
   return {
     _open: function (c: SocketSink, host: string, port: number, tls: any) {
-      // hs: 1 once TCP is up, 2 once the TLS handshake is done; a reset between the two is a
-      // TLS failure (e.g. a TLS client on a plain port), not a socket error.
-      var s: any, o: any = { host: host, port: port }, k: any, ev = "connect", hs = 0;
+      var s: any, o: any = { host: host, port: port }, k: any;
       if (tls) {
         // An IP address is no server name (RFC 6066); Node checks the certificate against host.
         if (!/^[\d.]+$|:/.test(host)) o.servername = host;
         if (typeof tls == "object") for (k in tls) o[k] = tls[k];
         s = g._tls.connect(o);
-        ev = "secureConnect";
-        s.on("connect", function () {
-          hs = hs || 1;
-        });
+        s.on("connect", onTcp);
       } else s = g._net.connect(o);
+      s.mqttiny = c;
+      s.mqttinyHs = 0;
       s.setNoDelay && s.setNoDelay(true);
-      s.on(ev, function () {
-        hs = 2;
-        c._io(s, Io.Opened);
-      });
-      s.on("data", function (d: Uint8Array) {
-        c._io(s, Io.Data, d);
-      });
-      s.on("drain", function () {
-        c._io(s, Io.Drain);
-      });
-      s.on("error", function (e: any) {
-        c._io(s, Io.Closed, hs == 1 ? Err.Tls : code(e), e && e.code);
-      });
-      s.on("close", function () {
-        c._io(s, Io.Closed, 0);
-      });
+      s.on(tls ? "secureConnect" : "connect", onOpen);
+      s.on("data", onData);
+      s.on("drain", onDrain);
+      s.on("error", onError);
+      s.on("close", onClose);
       return s;
     },
     _write: function (s: any, b: Uint8Array, a: number, e: number) {
+      if (coalesce) return stage(s, b, a, e);
       // A copy: the socket may hold on to what it is given until it is flushed.
       return s.write(Buffer.from(b.subarray(a, e)));
     },
-    _close: function (s: any, flush?: boolean) {
-      if (!flush) {
+    _close: function (s: any, fl?: boolean) {
+      if (s.mqttinyOut) out(s);
+      if (!fl) {
         s.destroy();
         return;
       }
@@ -97,3 +202,4 @@ export function processEnv(): NodeEnv {
 
 declare var require: (m: string) => any;
 declare var Buffer: any;
+declare var setImmediate: any;

@@ -107,7 +107,10 @@ describe("npm run bench (smoke)", () => {
       expect(isNum(j.results[impl].held.median), impl).toBe(true);
       expect(isNum(j.results[impl].arrayBuffers.median), impl).toBe(true);
     }
-    expect(j.goals).toHaveLength(2);
+    expect(j.goals).toHaveLength(3);
+    expect(j.burst.refused).toBe(0);
+    expect(j.burst.delivered).toBe(1000);
+    expect(j.burst.inOrder).toBe(true);
   });
 
   it("size: min and gzip bytes of every target, the goals and the quoted peers", () => {

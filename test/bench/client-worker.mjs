@@ -5,8 +5,8 @@
 //
 //   node test/bench/client-worker.mjs '{"impl":"mqttiny","port":1883,"qos":1,"n":10000,"size":64,"runs":3,"warm":2000}'
 //
-// impl: "mqttiny" (dist/node/mqttiny.js, target node's defaults, at most 64 publishes outstanding),
-// "mqttiny-107" (the same, publishing until the outbox refuses), "mqttjs" (MQTT.js with its
+// impl: "mqttiny" (dist/node/mqttiny.js, target node's defaults, every publish at once),
+// "mqttiny-107" (a fixed 16 KB / 64-publish outbox, publishing until refused, resuming on 'drain'), "mqttjs" (MQTT.js with its
 // defaults), "raw" (pre-encoded packets written straight to sockets: the broker's own limit).
 import net from "node:net";
 import { procCpuMs } from "./brokers.mjs";
@@ -27,32 +27,31 @@ const brokerCpu = () => procCpuMs(brokerPid);
 
 /** BENCH_MQTTINY=file loads another build of the node bundle (to try a change side by side). */
 const MQTTINY = process.env.BENCH_MQTTINY || `${dist}/node/mqttiny.js`;
-/** The node target's queueSize (targets/node.ts): publishes the outbox holds at once. */
-const QUEUE = 64;
-
 /**
- * mqttiny with the node target's defaults. `untilRefused`: the app publishes until the outbox refuses
- * (code 107) and goes on when a publish completes, as the README suggests; otherwise it keeps at
- * most QUEUE publishes outstanding (it knows the outbox size), so nothing is ever refused.
+ * mqttiny. Default: the node target's defaults, every publish at once as MQTT.js users do (the
+ * outbox grows; a refusal would be counted). `untilRefused`: a fixed outbox as on a board (16 KB,
+ * 64 publishes): the app publishes until one is refused with 107 and goes on at the 'drain' event.
  */
 async function mqttiny(untilRefused) {
   const lib = require(MQTTINY);
+  const extra = untilRefused ? { outboxSize: 16384, outboxMax: 0, queueSize: 64 } : {};
   const open = (id) =>
     new Promise((resolve, reject) => {
-      const c = lib.connect({ host, port, clientId: id, reconnectPeriod: 0 });
+      const c = lib.connect({ host, port, clientId: id, reconnectPeriod: 0, ...extra });
       c.on("connect", () => resolve(c));
       c.on("error", (e) => reject(e));
     });
   const sub = await open(`${tag}-sub`);
   const pub = await open(`${tag}-pub`);
   await new Promise((resolve, reject) => sub.subscribe(topic, { qos }, (e) => (e ? reject(e) : resolve())));
-  let onMessage = null, refused = 0;
+  let onMessage = null, onDrain = null, refused = 0;
   sub.on("message", () => onMessage());
+  pub.on("drain", () => onDrain && onDrain());
   return {
     run(count) {
       refused = 0;
       return new Promise((resolve, reject) => {
-        let sent = 0, done = 0, got = 0, full = false, waiting = false;
+        let sent = 0, done = 0, got = 0, full = false;
         const check = () => done === count && got === count && resolve({ refused });
         onMessage = () => {
           got++;
@@ -65,27 +64,18 @@ async function mqttiny(untilRefused) {
             return;
           }
           done++;
-          if (waiting) {
-            waiting = false;
-            fill();
-          }
           check();
         };
         const opts = { qos };
         function fill() {
           while (sent < count) {
-            if (!untilRefused && sent - done >= QUEUE) {
-              waiting = true;
-              return;
-            }
             full = false;
             pub.publish(topic, payload, opts, cb);
             if (full) {
               refused++;
-              // Refused with nothing outstanding: no completion will come to resume, so retry
-              // on the next turn (a publish from inside the pump can be refused, see the report).
-              if (sent === done) setImmediate(fill);
-              else waiting = true;
+              // 'drain' comes once the outbox is half empty (a refusal with nothing outstanding
+              // cannot happen: the outbox holds 64).
+              onDrain = fill;
               return;
             }
             sent++;

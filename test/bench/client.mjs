@@ -166,9 +166,11 @@ async function main() {
   for (const [name, b] of Object.entries(result.brokers))
     for (const qos of QOS) {
       const cell = b[qos], r = cell.ratios;
-      const cpuMet = r.cpuPerMsg <= 0.5, rateMet = r.msgsPerSec >= 1;
-      result.goals.push({ broker: name, qos, goal: "CPU/msg ≤ 0.5 × MQTT.js", value: +r.cpuPerMsg.toFixed(3), met: cpuMet });
-      result.goals.push({ broker: name, qos, goal: "msgs/s ≥ MQTT.js", value: +r.msgsPerSec.toFixed(3), met: rateMet });
+      // Issue 11: QoS 1 ≥ 1.5× the messages/s at ≤ 0.5× the CPU; QoS 0 ≥ 2.5× at ≤ 0.2×.
+      const [rateGoal, cpuGoal] = qos ? [1.5, 0.5] : [2.5, 0.2];
+      const cpuMet = r.cpuPerMsg <= cpuGoal, rateMet = r.msgsPerSec >= rateGoal;
+      result.goals.push({ broker: name, qos, goal: `CPU/msg ≤ ${cpuGoal} × MQTT.js`, value: +r.cpuPerMsg.toFixed(3), met: cpuMet });
+      result.goals.push({ broker: name, qos, goal: `msgs/s ≥ ${rateGoal} × MQTT.js`, value: +r.msgsPerSec.toFixed(3), met: rateMet });
       for (const impl of [...IMPLS, "c"]) {
         const c = cell[impl];
         if (!c) continue;
@@ -186,9 +188,9 @@ async function main() {
     ["broker", "QoS", "client", "msgs/s", "client CPU µs/msg", "of it sys", "broker CPU %", "msgs/s vs MQTT.js", "CPU vs MQTT.js"],
     rows,
     [
-      "client CPU: publisher + subscriber, in a process of their own (broker elsewhere). Goals: CPU ≤ 0.5× MQTT.js, msgs/s ≥ 1×.",
-      "mqttiny: target node defaults (outbox 64 publishes, inflight 16); the app keeps ≤ 64 publishes outstanding, so none is refused.",
-      "mqttiny, until refused: the app publishes until the outbox refuses one (code 107) and resumes on the next completion (README's advice).",
+      "client CPU: publisher + subscriber, in a process of their own (broker elsewhere). Goals: QoS 1 msgs/s ≥ 1.5×, CPU ≤ 0.5× MQTT.js; QoS 0 ≥ 2.5×, ≤ 0.2×.",
+      "mqttiny: target node defaults (growing outbox, inflight 64, coalesced writes), every publish at once as MQTT.js users do.",
+      "mqttiny, until refused: a fixed 16 KB / 64-publish outbox; the app publishes until one is refused (107) and goes on at 'drain'.",
       "MQTT.js: its defaults (no in-flight limit), every publish at once. raw: pre-encoded PUBLISH written in one write, PUBACKs per chunk.",
       "C: mosquitto_pub -l / mosquitto_sub -C, CPU includes both processes' start-up. broker CPU %: of one core, during the run.",
       ...Object.entries(result.skipped).map(([k, v]) => `skipped ${k}: ${v}`),

@@ -13,7 +13,8 @@ import { dist, report, require } from "./lib.mjs";
 const { impl, port, count, opts = {} } = JSON.parse(process.argv[2]);
 const host = "127.0.0.1";
 if (!global.gc) throw new Error("run with --expose-gc");
-const DEVICE = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2 }; // targets/espruino-esp8266.ts
+// targets/espruino-esp8266.ts, with buffers allocated up front as on a board (no growth, no shared receive buffer).
+const DEVICE = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2, outboxMax: 0, rxShared: false };
 
 let opened = 0;
 const makers = {
@@ -76,6 +77,52 @@ async function openMany(make, k) {
   return out;
 }
 
+// impl "burst": one mqttiny publisher and one subscriber (node defaults); `count` QoS 1 publishes
+// in one go; what the process holds before, once all are delivered, and after 2.5 s idle.
+if (impl === "burst") {
+  const lib = require(process.env.BENCH_MQTTINY || `${dist}/node/mqttiny.js`);
+  const open = (id) =>
+    new Promise((resolve, reject) => {
+      const c = lib.connect({ host, port, clientId: id, ...opts });
+      c.on("connect", () => resolve(c));
+      c.on("error", reject);
+    });
+  const sub = await open(`burst-sub-${process.pid}`), pub = await open(`burst-pub-${process.pid}`);
+  await new Promise((r) => sub.subscribe("burst", { qos: 1 }, r));
+  let delivered = 0, inOrder = true;
+  sub.on("message", (t, p) => {
+    if (+p.toString() !== delivered) inOrder = false;
+    delivered++;
+  });
+  // One burst to warm up (code compiled on first use is not what a burst leaves behind), then the
+  // idle figure, the measured burst, and the figure 2.5 s after it.
+  const once = async () => {
+    let refused = 0, acked = 0;
+    delivered = 0;
+    inOrder = true;
+    await new Promise((resolve) => {
+      for (let i = 0; i < count; i++)
+        pub.publish("burst", String(i), { qos: 1 }, (e) => {
+          if (e) refused++;
+          else acked++;
+          if (acked + refused === count) resolve();
+        });
+    });
+    while (delivered < count - refused) await sleep(10);
+    return refused;
+  };
+  await once();
+  await sleep(2500);
+  const idle = await settle();
+  const refused = await once();
+  const peak = await settle();
+  await sleep(2500);
+  const after = await settle();
+  report({ impl, count, refused, delivered, inOrder, idle, peak, after, outboxAfter: pub._ob ? pub._ob.length : null });
+  pub.end(true);
+  sub.end(true);
+  setTimeout(() => process.exit(0), 100);
+} else {
 const make = makers[impl]();
 // Warm-up: a few clients made, connected and ended, so code compiled on first use is not counted.
 for (const c of await openMany(make, 10)) c.end();
@@ -94,3 +141,4 @@ report({
 });
 for (const c of clients) c.end();
 setTimeout(() => process.exit(0), 100);
+}

@@ -56,7 +56,8 @@ function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Our client: one shared connection publishes and subscribes; wills get their own, via a proxy. */
 export async function oursSide(mqttiny: any, port: number, errors: number[]): Promise<Side> {
-  const c = mqttiny.connect("mqtt://127.0.0.1:" + port, { clientId: uid("ours"), reconnectPeriod: 200 });
+  // outboxMax = outboxSize: a fixed 16 KB outbox, as max-payload's limit (on Node it grows to 8 MB by default).
+  const c = mqttiny.connect("mqtt://127.0.0.1:" + port, { clientId: uid("ours"), reconnectPeriod: 200, outboxMax: 16384 });
   c.on("error", (e: any) => errors.push(e.code));
   await timeout(new Promise<void>((r) => c.on("connect", () => r())), 5000, "our client to connect");
   const px = await proxy(() => port);
