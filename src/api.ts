@@ -32,7 +32,9 @@ export function options(url: any, opts: any, def: Defaults): Options {
     // MQTT over TCP or TLS only: ws:// and the like are refused rather than tried as TCP.
     k = String(url).split("://");
     hp = (k[1] || "").split("/")[0].split(":");
-    tls = " mqtts tls ssl ".indexOf(" " + k[0] + " ") >= 0;
+    // Compared whole: Espruino 2v29's String indexOf also "finds" a needle whose start matches
+    // the end of the string (" mqtts tls ssl ".indexOf(" mqtt ") is 14).
+    tls = k[0] == "mqtts" || k[0] == "tls" || k[0] == "ssl";
     if (!(tls || k[0] == "mqtt" || k[0] == "tcp") || !hp[0] || hp[2] != null || (hp.length > 1 && !(+hp[1] > 0))) badOptions();
     o.host = o.host || hp[0];
     if (hp[1]) o.port = +hp[1];

@@ -498,11 +498,12 @@ function pump(c: any) {
         c._inflight++;
       } else {
         // Its space is freed before its callback runs, so a publish from the callback finds room;
-        // if that moved the entries, go on from the head.
+        // if that moved the entries (or the node target grew the outbox), go on from the head.
         b[a] = F.Done;
         h = c._oh;
         free(c, k);
-        if (c._oh != h) {
+        if (c._oh != h || (!__ESPRUINO__ && c._ob != b)) {
+          b = c._ob;
           a = c._oh;
           k = -1;
           continue;

@@ -1,4 +1,4 @@
-// The smallest boards: QoS 0 only, no outbox (publishing offline fails at once), still with strict framing, ping timeout and reconnect.
+// The smallest boards: QoS 0 only (a small outbox of QoS 0 publishes), still with strict framing, ping timeout and reconnect.
 export { Client } from "../src/client";
 import { connector } from "../src/api";
 import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
@@ -8,4 +8,4 @@ export const FEATURES = { ESPRUINO: true, QOS1: false, TLS: false };
 
 export var connect = connector(function () {
   return espruinoPlatform(boardEnv(), 1000);
-}, { rxSize: 256, outboxSize: 256, queueSize: 1, inflight: 1 });
+}, { rxSize: 256, outboxSize: 256, queueSize: 4, inflight: 1 });
