@@ -129,6 +129,7 @@ P._init = function (o: Options, p: Platform) {
   c._subs = {};
   c._reqs = [];
   c._ocb = [];
+  c._o0 = c._on = 0;
   c.connected = false;
   c._state = c._backoff = c._pid = c._now = c._due = c._inflight = c._oh = c._ot = 0;
   c._tx = new Uint8Array(4);
@@ -458,7 +459,8 @@ function resume(c: any, sp: number) {
 
 // ---- the outbox -----------------------------------------------------------------------------
 // Entries lie in order in `_ob` from `_oh` to `_ot`: a state byte (F), then the encoded PUBLISH.
-// `_ocb` holds their callbacks in the same order. Space freed at the head is reused once the
+// `_ocb` holds their callbacks in the same order from index `_o0` (a head index, not shift(),
+// which costs a copy of the array per entry in a burst); `_on` counts the entries. Space freed at the head is reused once the
 // tail reaches the end (the entries then move to the front).
 
 /** Calls fn(offset, state, index) for each entry, head first, until it returns something. */
@@ -474,11 +476,17 @@ function idAt(c: any, a: number) {
 
 /** Entry `k` is done: frees what the head no longer needs, then calls its callback. */
 function free(c: any, k: number) {
-  var cb = c._ocb[k];
-  c._ocb[k] = null;
+  var cb = c._ocb[c._o0 + k];
+  c._ocb[c._o0 + k] = null;
   while (c._oh < c._ot && c._ob[c._oh] & F.Done) {
     c._oh = packetEnd(c._ob, c._oh + 1);
-    c._ocb.shift();
+    c._o0++;
+    c._on--;
+  }
+  // Emptied, or mostly dead at the front: a new array, once in a while.
+  if (!c._on || (c._o0 > 99 && c._o0 * 2 > c._ocb.length)) {
+    c._ocb = c._ocb.slice(c._o0);
+    c._o0 = 0;
   }
   call(c, cb, 0);
 }
@@ -552,7 +560,7 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : publishBody(topic, strBytes(topic), pl, q);
   // The whole entry: state byte, fixed header, body.
   if ((r = n) >= 0 && (n += 1 + headerSize(n)) > b.length) n = -Err.TooBig;
-  if (n > 0 && c._ocb.length < c._opts.queueSize) {
+  if (n > 0 && c._on < c._opts.queueSize) {
     // Room at the tail, or made there by moving the entries to the front.
     if (c._ot + n > b.length && c._ot - c._oh + n <= b.length) {
       b.set(b.subarray(c._oh, c._ot));
@@ -566,6 +574,7 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
     b[at] = 0;
     c._ot = writePublish(b, at + 1, topic, pl, q, opts && opts.retain, false, q ? nid(c) : 0, r);
     c._ocb.push(cb);
+    c._on++;
     pump(c);
   }
   return c;
@@ -674,7 +683,7 @@ P._endCheck = function () {
 };
 
 P._finish = function () {
-  var c = this, s = c._sock, was = c._state, r = c._reqs, cbs = c._ocb, i;
+  var c = this, s = c._sock, was = c._state, r = c._reqs, cbs = c._ocb, i = c._o0;
   if (was == S.Ended) return;
   c._sock = null;
   c._state = S.Ended;
@@ -695,9 +704,9 @@ P._finish = function () {
   // Whatever could not be sent is failed, never dropped silently.
   c._ocb = [];
   c._reqs = [];
-  c._oh = c._ot = 0;
+  c._oh = c._ot = c._o0 = c._on = 0;
   c._subs = {};
-  for (i = 0; i < cbs.length; i++) call(c, cbs[i], Err.Ended);
+  for (; i < cbs.length; i++) call(c, cbs[i], Err.Ended);
   for (i = 0; i < r.length; i++) call(c, r[i]._cb, Err.Ended);
   if (s) c._emit("close");
   if (was == S.Connected) c._emit("offline");

@@ -85,7 +85,7 @@ function idle(c: any, t: any) {
 /** Whether a client refused with 107 may publish again: the outbox at most half full. */
 function room(c: any): boolean {
   var o = c._opts;
-  return c._ocb.length * 2 <= o.queueSize && (c._ot - c._oh) * 2 <= (o.outboxMax > o.outboxSize ? o.outboxMax : c._ob.length);
+  return c._on * 2 <= o.queueSize && (c._ot - c._oh) * 2 <= (o.outboxMax > o.outboxSize ? o.outboxMax : c._ob.length);
 }
 
 // ---- the receive buffer ---------------------------------------------------------------------

@@ -320,7 +320,7 @@ export function runClientSession(seed: number, session: number, cases: number): 
       // The app tries again what was refused for a full outbox (once per round: a refusal comes
       // back at once, into the same list).
       for (let k = retry.length; k > 0; k--) publish(retry.shift()!);
-      if (c.connected && !cc._ocb.length && pubs.every((p) => p.ok)) break;
+      if (c.connected && !cc._on && pubs.every((p) => p.ok)) break;
       if (clock.elapsed() > end) break;
       if (cc._state == 0 && !cc._due) c.reconnect();
       clock.advance(100);
@@ -328,7 +328,7 @@ export function runClientSession(seed: number, session: number, cases: number): 
     }
     const lost = pubs.filter((p) => !p.ok);
     if (lost.length) throw new Error(`${lost.length} publishes never succeeded (first: #${lost[0].n} qos ${lost[0].qos}, ${lost[0].calls} calls)`);
-    if (!c.connected || cc._ocb.length) throw new Error(`not connected with an empty outbox: connected=${c.connected} outbox=${cc._ocb.length}`);
+    if (!c.connected || cc._on) throw new Error(`not connected with an empty outbox: connected=${c.connected} outbox=${cc._on}`);
     if (sim.violations.length) throw new Error(`socket misuse: ${sim.violations[0]}`);
     if (problems.length) throw new Error(problems.join("; "));
     c.end(true);

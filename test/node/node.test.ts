@@ -54,7 +54,7 @@ describe("node target: bursts", () => {
     const { got, errs } = await burst(pub, sub, "burst/" + n, n);
     expect(errs).toEqual([]);
     expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
-    expect(pub._ocb.length).toBe(0);
+    expect(pub._on).toBe(0);
     // Given back after a second or two without publishes.
     await until(() => pub._ob.length == 0, 5000, "the outbox to be given back");
   });
@@ -67,9 +67,9 @@ describe("node target: bursts", () => {
     pub.on("drain", () => drains++);
     for (let i = 0; i < 101; i++) pub.publish("cap", "x", { qos: 1 }, (e: any) => e && codes.push(e.code));
     expect(codes).toEqual([107]);
-    expect(pub._ocb.length).toBe(100);
+    expect(pub._on).toBe(100);
     await until(() => drains == 1, 10000, "drain");
-    expect(pub._ocb.length).toBeLessThanOrEqual(50);
+    expect(pub._on).toBeLessThanOrEqual(50);
     let ok = false;
     pub.publish("cap", "again", { qos: 1 }, (e: any) => (ok = !e));
     await until(() => ok, 10000, "the publish after drain");
@@ -88,7 +88,7 @@ describe("node target: bursts", () => {
     expect(c2._ob.length).toBe(4096);
     expect(codes.length).toBeGreaterThan(0);
     expect(new Set(codes)).toEqual(new Set([107]));
-    expect(c2._ocb.length).toBe(60 - codes.length);
+    expect(c2._on).toBe(60 - codes.length);
   });
 });
 

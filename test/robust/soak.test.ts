@@ -297,7 +297,7 @@ async function soak() {
   // Quiet: let the last acks and any late callbacks come.
   sim.slowWrites(0);
   if (restarting) await restarting;
-  await sim.until(() => sides.every((s) => s.c.connected && !(s.c as any)._ocb.length), 120000);
+  await sim.until(() => sides.every((s) => s.c.connected && !(s.c as any)._on), 120000);
   await sim.run(2000, 10);
   const real = Date.now() - t0;
 
@@ -373,7 +373,7 @@ async function soak() {
         throw new Error(`seed ${SEED}: ${s.name}'s first arrivals at the broker out of order at ${k}: ${s.arrived.slice(Math.max(0, k - 3), k + 3)}`);
     expect(s.order, `${s.name} delivers in the order messages came off its socket`).toEqual(s.socketOrder);
     expect(s.c.connected).toBe(true);
-    expect((s.c as any)._ocb.length).toBe(0);
+    expect((s.c as any)._on).toBe(0);
   }
   expect(lost).toBe(0);
   for (const k of Object.keys(faults) as Kind[]) expect(faults[k], `fault ${k} injected`).toBeGreaterThan(0);
