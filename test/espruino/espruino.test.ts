@@ -11,8 +11,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "../bundle/built";
+import { esp, withEspruino } from "./tier";
 // @ts-ignore: a plain ES module shared with `npm run bench -- espruino`
-import { COMBOS, findEspruino, limiter, pieceCosts, piecesOf, recordChecks, runScenario, table, writeRecords } from "./run.mjs";
+import { COMBOS, limiter, pieceCosts, piecesOf, recordChecks, runScenario, table, writeRecords } from "./run.mjs";
 
 const budgets = JSON.parse(fs.readFileSync(path.join(__dirname, "budgets.json"), "utf8"));
 
@@ -48,8 +49,6 @@ function ceilings(key: string): [string, number][] {
   return Object.entries(budgets.ceilings[key] ?? {}).filter((e): e is [string, number] => typeof e[1] === "number");
 }
 
-const esp = findEspruino();
-const CI = process.env.CI === "true";
 const TEST_TIMEOUT = 180_000;
 
 /** The lines of a run worth reading when a check fails: markers and interpreter errors. */
@@ -58,19 +57,7 @@ function excerpt(rec: any): string {
   return `\n--- ${rec.key} (run output, markers only)\n${keep.slice(-60).join("\n")}`;
 }
 
-if (!esp.found && !CI) {
-  console.log(`espruino tier skipped: ${esp.why}`);
-  describe.skip(`espruino tier (skipped: ${esp.why})`, () => {
-    it("needs the interpreter", () => {});
-  });
-} else if (!esp.found) {
-  describe("espruino tier", () => {
-    it("finds the Espruino interpreter (required when CI=true)", () => {
-      throw new Error(esp.why);
-    });
-  });
-} else {
-  describe("espruino tier: bundles in the real interpreter", () => {
+withEspruino("espruino tier: bundles in the real interpreter", () => {
     const runs = new Map<string, Promise<any>>();
     const limit = limiter(2);
 
@@ -132,4 +119,3 @@ if (!esp.found && !CI) {
       });
     }
   });
-}

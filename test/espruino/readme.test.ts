@@ -22,57 +22,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { blocks, targetOf, type Block } from "../readme-blocks";
 import { ensureBuilt } from "../bundle/built";
+import { esp, withEspruino } from "./tier";
 // @ts-ignore: a plain ES module shared with `npm run bench -- espruino`
-import { findEspruino, limiter, root, runEspruino, startBroker } from "./run.mjs";
+import { limiter, root, runEspruino, startBroker } from "./run.mjs";
 
-interface Block {
-  code: string;
-  /** 1-based line of the opening fence. */
-  line: number;
-  heading: string;
-  skip?: string;
-  node?: boolean;
-}
 
-/** The fenced blocks of `md` in `lang`, with their section and marker comment (as test/pack/readme.test.ts). */
-function blocks(md: string, lang: string): Block[] {
-  const out: Block[] = [];
-  let heading = "", prev = "", open: Block | null = null, other = false, body: string[] = [];
-  md.split("\n").forEach((l, i) => {
-    if (open || other) {
-      if (/^```\s*$/.test(l)) {
-        if (open) out.push({ ...open, code: body.join("\n") });
-        open = null;
-        other = false;
-        prev = "";
-      } else body.push(l);
-      return;
-    }
-    const m = /^```(\w*)/.exec(l);
-    if (m) {
-      body = [];
-      if (m[1] !== lang) other = true;
-      else {
-        open = { code: "", line: i + 1, heading };
-        const skip = /^<!--\s*not-run:\s*(.*?)\s*-->$/.exec(prev);
-        if (skip) open.skip = skip[1];
-        if (/^<!--\s*run:\s*node\s*-->$/.test(prev)) open.node = true;
-      }
-      return;
-    }
-    if (/^#{1,6} /.test(l)) heading = l.replace(/^#+\s*/, "");
-    if (l.trim()) prev = l.trim();
-  });
-  return out;
-}
 
 /** The bundle, variant and loading way of a block: its section's board, loaded as README says. */
 function placeOf(b: Block): { target: string; variant: string; way: "repl" | "static"; pasted: boolean } {
   const pasted = /\/\* paste dist\/[\w-]+\/mqttiny\.min\.js here \*\//.test(b.code);
-  let target = "espruino-esp32", variant = "esp32";
-  if (/ESP8266/.test(b.heading) && !/Pico/.test(b.heading)) (target = "espruino-esp8266"), (variant = "esp8266");
-  else if (/Pico|Espruino WiFi/.test(b.heading)) (target = "espruino-stm32"), (variant = "pico");
+  const target = targetOf(b), variant = target == "espruino-esp8266" ? "esp8266" : target == "espruino-stm32" ? "pico" : "esp32";
   // The block that pastes the bundle is the Web IDE way itself; stm32 loads the Web IDE way,
   // the ESP8266 and ESP32 bundles from Storage.
   const way = pasted || target === "espruino-stm32" ? "repl" : "static";
@@ -177,23 +138,9 @@ function programLines(lines: string[]): string[] {
 
 const BAD_OUTPUT = /error|not sent|uncaught|refused|not found|memory/i;
 
-const esp = findEspruino();
-const CI = process.env.CI === "true";
 const TEST_TIMEOUT = 180_000;
 
-if (!esp.found && !CI) {
-  console.log(`espruino README examples skipped: ${esp.why}`);
-  describe.skip(`README examples in the real interpreter (skipped: ${esp.why})`, () => {
-    it("needs the interpreter", () => {});
-  });
-} else if (!esp.found) {
-  describe("README examples in the real interpreter", () => {
-    it("finds the Espruino interpreter (required when CI=true)", () => {
-      throw new Error(esp.why);
-    });
-  });
-} else {
-  describe("README.md board examples in the real Espruino interpreter", () => {
+withEspruino("README.md board examples in the real Espruino interpreter", () => {
     const runs = new Map<number, Promise<any>>();
     const limit = limiter(2);
 
@@ -255,4 +202,3 @@ if (!esp.found && !CI) {
       });
     }
   });
-}
