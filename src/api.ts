@@ -26,7 +26,8 @@ export function options(url: any, opts: any, def: Defaults): Options {
     opts = url;
     url = 0;
   }
-  for (k in opts) o[k] = opts[k];
+  // Not for-in over null: Espruino 2v29 throws there.
+  if (opts) for (k in opts) o[k] = opts[k];
   if (url) {
     // By hand, not a RegExp: Espruino 2v29's RegExp has no `?` quantifier (/^mqtts?$/ fails).
     // MQTT over TCP or TLS only: ws:// and the like are refused rather than tried as TCP.

@@ -182,8 +182,9 @@ P._try = function (fn: any, a?: any, b?: any, x?: any, quiet?: boolean) {
     else fn.call(c, a, b, x);
   } catch (e) {
     if (!quiet) error(c, Err.Handler, e);
+  } finally {
+    c._in--;
   }
-  c._in--;
 };
 
 function error(c: any, code: number, cause?: any) {
@@ -232,6 +233,8 @@ function tick(c: any) {
 function open(c: any) {
   var o = c._opts;
   if (c._backoff) c._emit("reconnect");
+  // A `reconnect` listener may have ended the client (or opened it already).
+  if (c._ending || c._state) return;
   c._state = S.Opening;
   c._openAt = c._now;
   c._due = 0;
@@ -311,9 +314,12 @@ P.reconnect = function () {
   // Also while end() waits for the outbox: the attempt would connect an ended client.
   if (!c._ending && c._state != S.Ended) {
     if (c._state) drop(c, 0);
-    c._backoff = 1;
-    open(c);
-    c._backoff = 0;
+    // A `close` listener may have ended the client meanwhile.
+    if (!c._ending && !c._state) {
+      c._backoff = 1;
+      open(c);
+      c._backoff = 0;
+    }
   }
   return c;
 };
@@ -446,12 +452,14 @@ function resume(c: any, sp: number) {
       }
     if (f.length) r.unshift({ _f: f, _q: qs, _cb: null, _id: 0 });
   }
-  for (j = 0; j < r.length; j++) {
+  // Only the requests there now: one a callback makes here is sent by _request itself.
+  for (j = 0, k = r.length; j < k; j++) {
     q = r[j];
     // The broker has no session, so nothing to unsubscribe from (unless a SUBSCRIBE just sent
     // before makes the filter again).
     if (!q._q && !sp && !asked(c, q._f, j)) {
       r.splice(j--, 1);
+      k--;
       call(c, q._cb, 0);
     } else req(c, q);
   }
@@ -510,7 +518,8 @@ function pump(c: any) {
         b[a] = F.Done;
         h = c._oh;
         free(c, k);
-        if (c._oh != h || (!__ESPRUINO__ && c._ob != b)) {
+        // (The head was this entry: the callback may have moved the entries to the front.)
+        if (a == h || c._oh != h || (!__ESPRUINO__ && c._ob != b)) {
           b = c._ob;
           a = c._oh;
           k = -1;
@@ -521,7 +530,8 @@ function pump(c: any) {
     a = e;
   }
   c._busy = false;
-  if (c._ending) c._endCheck();
+  // (On Espruino inside a callback, end()'s timer does it: see end().)
+  if (c._ending && !(__ESPRUINO__ && c._in)) c._endCheck();
 }
 
 /**
@@ -662,7 +672,8 @@ P.end = function (force?: any, cb?: any) {
   }
   if (c._state == S.Ended) call(c, cb, 0);
   else {
-    c._endCb = cb;
+    // A second end() (e.g. end(true) while the first waits for the outbox) calls both back.
+    c._endCb = c._endCb && cb ? both(c._endCb, cb) : c._endCb || cb;
     c._ending = true;
     c._endAt = c._now;
     c._force = force;
@@ -677,6 +688,14 @@ P.end = function (force?: any, cb?: any) {
   return c;
 };
 
+/** One callback that calls two. */
+function both(f: any, g: any) {
+  return function (e?: any) {
+    f(e);
+    g(e);
+  };
+}
+
 /** Whether end() may finish now: the drain piece waits while the outbox has work. */
 P._endCheck = function () {
   this._finish();
@@ -687,6 +706,7 @@ P._finish = function () {
   if (was == S.Ended) return;
   c._sock = null;
   c._state = S.Ended;
+  c._st = St.Dead; // the rest of a chunk being decoded delivers nothing after `end`
   c.connected = false;
   c._plat._g._clearInterval(c._timer);
   if (s) {

@@ -49,7 +49,12 @@ var WORDS: any = {
 export function nodeError(code: number, cause?: any): any {
   var m = "mqttiny error " + code + (WORDS[code] ? ": " + WORDS[code] : ""), e: any, x;
   if (cause != null) {
-    x = typeof cause == "object" && cause.message != null ? cause.message : String(cause);
+    // What a handler threw can be anything, even a value String() throws on (Object.create(null)).
+    try {
+      x = typeof cause == "object" && cause.message != null ? String(cause.message) : String(cause);
+    } catch (y) {
+      x = "";
+    }
     if (x) m += ": " + x;
   }
   e = Error(m);

@@ -73,4 +73,123 @@ describe("regressions", () => {
       expect(log.filter((l) => l.startsWith("error"))).toEqual(["error 312"]);
       expect(c.connected).toBe(true);
     });
+
+  // Found by a review of the core-and-pieces redesign, each reproduced before its fix.
+
+  it("a callback that publishes the next message, after the outbox moved its entries to the front, gets it written", () => {
+    const { broker, clock, c } = setup();
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    const big = "x".repeat(600); // two of these do not fit a 1,024-byte outbox at once
+    let n = 0;
+    const next = () => {
+      if (++n <= 5) c.publish("t", big, { qos: 0 }, next);
+    };
+    c.publish("t", "first", { qos: 0 }, next);
+    const got: number[] = [];
+    for (let i = 0; i < 50 && got.length < 6; i++) {
+      clock.advance(100);
+      for (let p = broker.nextPacket(); p; p = broker.nextPacket()) if (p.cmd == "publish") got.push(p.payload.length);
+    }
+    expect(got).toEqual([5, 600, 600, 600, 600, 600]);
+    expect((c as any)._on).toBe(0);
+  });
+
+  it("end() from a close listener while reconnect() drops the link: the client stays ended, end fires once", () => {
+    const { broker, clock, c, sim } = setup();
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    const ends: string[] = [];
+    c.on("close", () => c.end(true, () => ends.push("cb")));
+    c.on("end", () => ends.push("end"));
+    const before = sim.connections.length;
+    c.reconnect();
+    clock.advance(5000);
+    expect(ends).toEqual(["end", "cb"]);
+    expect(sim.connections.length).toBe(before);
+  });
+
+  it("end() from a reconnect listener: no socket is opened", () => {
+    const { broker, clock, c, sim } = setup({ reconnectPeriod: 100 });
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    c.on("reconnect", () => c.end(true));
+    const before = sim.connections.length;
+    broker.end();
+    clock.advance(5000);
+    expect(sim.connections.length).toBe(before);
+    expect((c as any)._state).toBe(4); // Ended
+  });
+
+  it("no message after end: end() in a message listener stops the rest of the chunk", () => {
+    const { broker, clock, c } = setup();
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    const events: string[] = [];
+    c.on("message", (t: string) => {
+      events.push("msg " + t);
+      c.end(true);
+    });
+    c.on("end", () => events.push("end"));
+    // Two PUBLISHes in one chunk.
+    broker.send("30 03 00 01 61 30 03 00 01 62");
+    clock.advance(1000);
+    // On Espruino end() inside a callback finishes on the next turn (README): the chunk's second
+    // message comes before `end`; nothing comes after it on either target.
+    expect(events).toEqual(MODE == "espruino" ? ["msg a", "msg b", "end"] : ["msg a", "end"]);
+  });
+
+  it("a subscribe from an unsubscribe callback in a new session goes out once", () => {
+    const { broker, clock, c } = setup({ clean: false });
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    c.subscribe("a", { qos: 1 });
+    const sub = broker.expectPacket("subscribe");
+    broker.send({ cmd: "suback", messageId: sub.messageId, granted: [1] });
+    clock.flush();
+    broker.end(); // offline now
+    clock.flush();
+    c.unsubscribe("a", () => c.subscribe("b", { qos: 0 }));
+    broker.expectPacket("connect");
+    broker.connack(0, false); // a new session
+    clock.advance(100);
+    const subs: string[] = [];
+    for (let p = broker.nextPacket(); p; p = broker.nextPacket()) if (p.cmd == "subscribe") subs.push(p.subscriptions.map((x: any) => x.topic).join(","));
+    expect(subs.filter((x) => x == "b")).toEqual(["b"]);
+  });
+
+  it("a second end() while the first waits for the outbox calls both back", () => {
+    const { broker, clock, c } = setup();
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    c.publish("t", "x", { qos: 1 });
+    const got: string[] = [];
+    c.end(() => got.push("first"));
+    c.end(true, () => got.push("second"));
+    clock.advance(100);
+    expect(got).toEqual(["first", "second"]);
+  });
+
+  it("a handler that throws a value String() cannot convert is still reported as 317, and the client goes on", () => {
+    const { broker, clock, c, log } = setup();
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    c.on("message", () => {
+      throw Object.create(null);
+    });
+    broker.send("30 03 00 01 61");
+    clock.advance(100);
+    expect(log).toContain("error 317");
+    expect((c as any)._in).toBe(0);
+    c.publish("t", "x", { qos: 1 });
+    expect(broker.expectPacket("publish").topic).toBe("t");
+  });
 });
+
