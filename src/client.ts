@@ -681,7 +681,7 @@ P.end = function (force?: any, cb?: any) {
     // in test/espruino): there it finishes on the next turn instead.
     if (__ESPRUINO__ && c._in)
       c._plat._g._setTimeout(function () {
-        if (!c._losing) c._endCheck();
+        c._endCheck(); // a timer never runs inside lost()'s listeners: no _losing to wait for
       }, 0);
     else if (!c._losing) c._endCheck();
   }

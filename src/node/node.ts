@@ -59,7 +59,8 @@ function grow(c: any, n: number) {
   move(c, size);
   // The core may be writing the entries from the old buffer right now (a publish from a QoS 0
   // callback inside its pump): it stops at its next step when the socket is not writable, and
-  // goes on from the new buffer at the end of this turn. (Needs _writable: see the report.)
+  // goes on from the new buffer at the end of this turn. (The core's pump also restarts from the
+  // head when the outbox it writes from was replaced.)
   if (c._writable && s) {
     c._writable = false;
     process.nextTick(function () {
