@@ -10,10 +10,12 @@
 // the pieces it wants; the node target has them all.
 import { Err } from "./errors";
 import { headerSize, T } from "./codec/packet";
-import { connectPacket, ConnectFields } from "./codec/connect";
+import { connectPacket } from "./codec/connect";
 import { publishBody, writePublish, packetEnd, publishIdOffset } from "./codec/publish";
 import { subscribePacket } from "./codec/subscribe";
-import { strBytes } from "./codec/strings";
+import { strBytes, payloadOf } from "./codec/strings";
+
+export { payloadOf };
 import { initDecoder, feed, resetDecoder, St, Decoder } from "./codec/decoder";
 import { Platform } from "./platform/types";
 
@@ -93,24 +95,6 @@ function codeOf(x: any): number {
   return x && x.code > 300 ? x.code : Err.Socket;
 }
 
-/** A payload as the codec takes it; undefined for a type it cannot send. */
-export function payloadOf(p: any): any {
-  return p == null || typeof p == "string" || p instanceof Uint8Array ? p : p instanceof ArrayBuffer ? new Uint8Array(p) : undefined;
-}
-
-/** The fields of the CONNECT that options `o` make. */
-export function connectFields(o: Options): ConnectFields {
-  var w = o.will;
-  return {
-    clientId: o.clientId as string,
-    clean: o.clean as boolean,
-    keepalive: o.keepalive as number,
-    will: w && { topic: w.topic, payload: payloadOf(w.payload), qos: w.qos, retain: w.retain },
-    username: o.username,
-    password: payloadOf(o.password),
-  };
-}
-
 /** The client: `o` are complete options (see api.ts), `p` the platform. */
 export function Client(this: any, o: Options, p: Platform) {
   this._init(o, p);
@@ -134,25 +118,16 @@ P._init = function (o: Options, p: Platform) {
   c._state = c._backoff = c._pid = c._now = c._due = c._inflight = c._oh = c._ot = 0;
   c._tx = new Uint8Array(4);
   c._ob = new Uint8Array(o.outboxSize as number);
-  initDecoder(c, p._alloc(o.rxSize as number), onPacket);
-  c._cn = connectPacket(connectFields(o));
+  initDecoder(c, p._alloc(o.rxSize as number), c._packet); // called as d._cb(d): `this` is the client
+  c._cn = connectPacket(o as any);
   c._last = p._g._now();
-  c._timer = p._g._setInterval(ticker(c), p._tick);
-  p._g._setTimeout(function () {
-    if (!c._state && !c._backoff) open(c);
-  }, 0);
+  // Module functions with the client as argument: a closure would be copied per client on Espruino.
+  c._timer = p._g._setInterval(tick, p._tick, c);
+  p._g._setTimeout(start, 0, c);
 };
 
-/** The timer's function: made here, it keeps only the client alive, not _init's options. */
-function ticker(c: any) {
-  return function () {
-    tick(c);
-  };
-}
-
-/** The decoder's callback: `d` is the client. */
-function onPacket(d: Decoder) {
-  (d as any)._packet();
+function start(c: any) {
+  if (!c._state && !c._backoff) open(c);
 }
 
 // ---- events ---------------------------------------------------------------------------------
@@ -224,8 +199,9 @@ function tick(c: any) {
       c._pingAt = now;
       ctl(c, T.PINGREQ << 4, 0);
     }
-    if (c._ending) c._endCheck();
   }
+  // Also end()'s check deferred to a timer on Espruino, in any state (see end()).
+  if (c._ending) c._endCheck();
 }
 
 // ---- connection -----------------------------------------------------------------------------
@@ -678,11 +654,9 @@ P.end = function (force?: any, cb?: any) {
     c._endAt = c._now;
     c._force = force;
     // On Espruino, a client ended inside one of its own callbacks is never freed (2v29, measured
-    // in test/espruino): there it finishes on the next turn instead.
-    if (__ESPRUINO__ && c._in)
-      c._plat._g._setTimeout(function () {
-        c._endCheck(); // a timer never runs inside lost()'s listeners: no _losing to wait for
-      }, 0);
+    // in test/espruino): there it finishes on the next turn instead, from a tick (a timer never
+    // runs inside lost()'s listeners, so no _losing to wait for).
+    if (__ESPRUINO__ && c._in) c._plat._g._setTimeout(tick, 0, c);
     else if (!c._losing) c._endCheck();
   }
   return c;

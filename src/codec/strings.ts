@@ -132,3 +132,8 @@ export function writeField(b: Uint8Array, o: number, s: Payload): number {
   b[o + 1] = n & 255;
   return e;
 }
+
+/** A payload as the codec takes it (an ArrayBuffer viewed as bytes); undefined for a type it cannot send. */
+export function payloadOf(p: any): any {
+  return p == null || typeof p == "string" || p instanceof Uint8Array ? p : p instanceof ArrayBuffer ? new Uint8Array(p) : undefined;
+}

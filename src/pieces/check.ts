@@ -4,9 +4,9 @@
 // would break the session: empty topics, wildcards where they do not belong, sizes, QoS.
 import { Err } from "../errors";
 import { badStr, badUtf8 } from "../codec/strings";
-import { badConnect } from "../codec/connect";
+import { badConnect, ConnectFields } from "../codec/connect";
 import { badFilter } from "../codec/topic";
-import { connectFields, mqttError, payloadOf } from "../client";
+import { mqttError, payloadOf } from "../client";
 
 /** A string MQTT cannot carry, as the core's own checks will refuse it (an empty name or filter). */
 function clean(s: any) {
@@ -19,6 +19,19 @@ function clean(s: any) {
  */
 function cleanFilter(f: any) {
   return typeof f == "string" && badFilter(f) ? "" : clean(f);
+}
+
+/** The fields of the CONNECT that options `o` make, ArrayBuffer payloads as bytes. */
+function connectFields(o: any): ConnectFields {
+  var w = o.will;
+  return {
+    clientId: o.clientId,
+    clean: o.clean,
+    keepalive: o.keepalive,
+    will: w && { topic: w.topic, payload: payloadOf(w.payload), qos: w.qos, retain: w.retain },
+    username: o.username,
+    password: payloadOf(o.password),
+  };
 }
 
 export function check(P: any) {

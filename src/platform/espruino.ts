@@ -19,61 +19,67 @@ function code(e: any): number {
   return c == -2 ? Err.NoMemory : c == -13 || c == -14 ? Err.Tls : Err.Socket;
 }
 
-export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
-  function str(b: Uint8Array, a: number, e: number): any {
-    return g._E.toString(b.subarray(a, e));
+// No closures: a function made inside another is copied into RAM each time it is made (about 10
+// JsVars each from Storage, measured), so the socket's listeners are module functions, called by
+// Espruino with the socket as `this`, which carries its client; the platform's methods are
+// module functions too, called with the platform as `this`.
+function opened(this: any) {
+  this._client._io(this, Io.Opened);
+}
+function received(this: any, d: string) {
+  this._client._io(this, Io.Data, d);
+}
+function drained(this: any) {
+  this._client._io(this, Io.Drain);
+}
+function failed(this: any, e: any) {
+  this._client._io(this, Io.Closed, code(e), e && e.code);
+}
+function closed(this: any) {
+  this._client._io(this, Io.Closed, 0);
+}
+
+function openSocket(this: any, c: SocketSink, host: string, port: number, tls: any) {
+  var g = this._g, s: any, o: any = { host: host, port: port }, k: any;
+  if (tls) {
+    if (!__TLS__) throw { code: Err.NoTls };
+    if (typeof tls == "object") for (k in tls) o[k] = tls[k];
   }
-  return {
-    _open: function (c: SocketSink, host: string, port: number, tls: any) {
-      var s: any,
-        o: any = { host: host, port: port },
-        k: any;
-      if (tls) {
-        if (!__TLS__) throw { code: Err.NoTls };
-        if (typeof tls == "object") for (k in tls) o[k] = tls[k];
-      }
-      s = (tls ? g._tls() : g._net()).connect(o, function () {
-        c._io(s, Io.Opened);
-      });
-      s.on("data", function (d: string) {
-        c._io(s, Io.Data, d);
-      });
-      s.on("drain", function () {
-        c._io(s, Io.Drain);
-      });
-      // An error may come without a close, and a close without an error: either ends the socket
-      // for the client, which ignores whatever the socket says after that.
-      s.on("error", function (e: any) {
-        c._io(s, Io.Closed, code(e), e && e.code);
-      });
-      s.on("close", function () {
-        c._io(s, Io.Closed, 0);
-      });
-      return s;
-    },
-    _write: function (s: any, b: Uint8Array, a: number, e: number) {
-      var t = str(b, a, e);
-      if (t === undefined) throw { code: Err.NoMemory };
-      try {
-        s.write(t);
-      } catch (x) {
-        // Espruino's write throws when it cannot allocate the send buffer ("Out of Memory!").
-        throw { code: Err.NoMemory, errno: x };
-      }
-      return false;
-    },
-    _close: function (s: any) {
-      s.end();
-    },
-    _g: g,
-    _alloc: function (n: number) {
-      return new Uint8Array(n);
-    },
-    _topic: str,
-    _payload: str,
-    _rand: Math.random,
-    _tick: tick,
-  };
+  s = (tls ? g._tls() : g._net()).connect(o, opened);
+  s._client = c;
+  s.on("data", received);
+  s.on("drain", drained);
+  s.on("error", failed);
+  s.on("close", closed);
+  return s;
+}
+
+/** Bytes a..e of `b` as the 8-bit string a socket takes. */
+function str(this: any, b: Uint8Array, a: number, e: number): any {
+  return this._g._E.toString(b.subarray(a, e));
+}
+
+function write(this: any, s: any, b: Uint8Array, a: number, e: number) {
+  var t = this._topic(b, a, e);
+  if (t === undefined) throw { code: Err.NoMemory };
+  try {
+    s.write(t);
+  } catch (x) {
+    throw { code: Err.NoMemory, errno: x };
+  }
+  return false;
+}
+
+function close(s: any) {
+  s.end();
+}
+
+function alloc(n: number) {
+  return new Uint8Array(n);
+}
+
+export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
+  return { _open: openSocket, _write: write, _close: close, _g: g, _alloc: alloc, _topic: str, _payload: str, _rand: Math.random, _tick: tick };
 }
 
 /** The environment of a real board. */

@@ -14,9 +14,9 @@ export interface SocketSink {
 /** Time as the platform gives it. `_now` may jump (the session copes). */
 export interface TimerEnv {
   _now(): number;
-  _setInterval(fn: () => void, ms: number): any;
+  _setInterval(fn: (a?: any) => void, ms: number, a?: any): any;
   _clearInterval(h: any): void;
-  _setTimeout(fn: () => void, ms: number): any;
+  _setTimeout(fn: (a?: any) => void, ms: number, a?: any): any;
 }
 
 export interface Platform {

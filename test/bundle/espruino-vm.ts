@@ -43,7 +43,7 @@ export function espruinoVm(): EspruinoVm {
         write: (t: string) => {
           for (let i = 0; i < t.length; i++) sock.sent.push(t.charCodeAt(i) & 255);
           // Sent at once: the socket says so with "drain" on the next turn, as Espruino's does.
-          add(() => on.drain && on.drain(), 0, false);
+          add(() => on.drain && on.drain.call(s), 0, false);
           return true;
         },
         end: () => void (sock.ended = true),
@@ -51,8 +51,8 @@ export function espruinoVm(): EspruinoVm {
       const sock: FakeSocket = {
         sent: [],
         ended: false,
-        data: (bytes) => on.data(String.fromCharCode(...bytes)),
-        open: () => cb(),
+        data: (bytes) => on.data.call(s, String.fromCharCode(...bytes)),
+        open: () => cb.call(s), // Espruino calls listeners with the socket as `this`
       };
       sockets.push(sock);
       return s;
@@ -67,8 +67,8 @@ export function espruinoVm(): EspruinoVm {
         return s;
       },
     },
-    setTimeout: (fn: () => void, ms: number) => add(fn, ms, false),
-    setInterval: (fn: () => void, ms: number) => add(fn, ms, true),
+    setTimeout: (fn: (...a: any[]) => void, ms: number, ...a: any[]) => add(() => fn(...a), ms, false),
+    setInterval: (fn: (...a: any[]) => void, ms: number, ...a: any[]) => add(() => fn(...a), ms, true),
     clearTimeout: (id: number) => timers.delete(id),
     clearInterval: (id: number) => timers.delete(id),
     Modules: {

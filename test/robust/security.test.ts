@@ -161,7 +161,7 @@ function fakeTls() {
 
 function tlsClient(url: string, opts: any) {
   const t = fakeTls();
-  const env = { _net: t.plain, _tls: t.mod, _now: () => 0, _setInterval: () => 0, _clearInterval: () => {}, _setTimeout: (f: any) => f() };
+  const env = { _net: t.plain, _tls: t.mod, _now: () => 0, _setInterval: () => 0, _clearInterval: () => {}, _setTimeout: (f: any, _ms?: number, a?: any) => f(a) };
   const c = new Client(options(url, { clientId: "tls", ...opts }, DEFAULTS), nodePlatform(env as any, 100));
   return { c, calls: t.calls };
 }
@@ -214,7 +214,7 @@ function direct(rxSize = 512) {
     _now: () => 0,
     _setInterval: () => 0,
     _clearInterval: () => {},
-    _setTimeout: (f: any) => f(),
+    _setTimeout: (f: any, _ms?: number, a?: any) => f(a),
   };
   const p = ESP
     ? espruinoPlatform({ ...env, _net: () => env._net, _tls: () => null, _E: { toString: (b: Uint8Array) => Buffer.from(b).toString("latin1") } } as any, 100)
@@ -224,7 +224,7 @@ function direct(rxSize = 512) {
     const connect = env._net.connect;
     (env._net as any).connect = (_o: any, cb: any) => {
       const s = connect();
-      s.on("connect", () => cb && cb());
+      s.on("connect", () => cb && cb.call(s)); // with the socket as `this`, as Espruino does
       return s;
     };
   }

@@ -88,11 +88,17 @@ var Loop = (function () {
 Date.now = function () {
   return Loop.now();
 };
+// Extra arguments are passed to fn, as every host's timers do.
+function bound(fn, args) {
+  return function () {
+    fn.apply(null, Array.prototype.slice.call(args, 2));
+  };
+}
 G.setTimeout = function (fn, ms) {
-  return Loop.add(fn, ms, false);
+  return Loop.add(bound(fn, arguments), ms, false);
 };
 G.setInterval = function (fn, ms) {
-  return Loop.add(fn, ms, true);
+  return Loop.add(bound(fn, arguments), ms, true);
 };
 G.clearTimeout = G.clearInterval = function (id) {
   Loop.clear(id);
@@ -276,7 +282,7 @@ var Net = {
     Loop.post(function () {
       if (s.closed) return;
       s.open = true;
-      if (cb) cb();
+      if (cb) cb.call(s); // Espruino calls it with the socket as `this`, as it does listeners
     });
     return s;
   },

@@ -30,11 +30,17 @@
     H.timer(id, +ms || 0, rep ? 1 : 0);
     return id;
   }
+  // Extra arguments are passed to fn, as every host's timers do.
+  function bound(fn, args) {
+    return function () {
+      fn.apply(null, Array.prototype.slice.call(args, 2));
+    };
+  }
   G.setTimeout = function (fn, ms) {
-    return add(fn, ms, false);
+    return add(bound(fn, arguments), ms, false);
   };
   G.setInterval = function (fn, ms) {
-    return add(fn, ms, true);
+    return add(bound(fn, arguments), ms, true);
   };
   G.clearTimeout = G.clearInterval = function (id) {
     if (T[id]) {
@@ -112,7 +118,7 @@
     if (ev == "connect") {
       var cb = s._cb;
       s._cb = null;
-      if (cb) cb();
+      if (cb) cb.call(s); // Espruino calls it with the socket as `this`, as it does listeners
       return;
     }
     if (ev == "data") a = str8(new Uint8Array(a));
