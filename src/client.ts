@@ -16,7 +16,7 @@ import { subscribePacket } from "./codec/subscribe";
 import { strBytes, payloadOf } from "./codec/strings";
 
 export { payloadOf };
-import { initDecoder, feed, resetDecoder, St, Decoder } from "./codec/decoder";
+import { initDecoder, feed, resetDecoder, St, at } from "./codec/decoder";
 import { Platform } from "./platform/types";
 
 /** Connection states. */
@@ -118,7 +118,7 @@ P._init = function (o: Options, p: Platform) {
   c._state = c._backoff = c._pid = c._now = c._due = c._inflight = c._oh = c._ot = 0;
   c._tx = new Uint8Array(4);
   c._ob = new Uint8Array(o.outboxSize as number);
-  initDecoder(c, p._alloc(o.rxSize as number), c._packet); // called as d._cb(d): `this` is the client
+  initDecoder(c, __ESPRUINO__ ? (o.rxSize as number) : p._alloc!(o.rxSize as number), c._packet); // called as d._cb(d): `this` is the client
   c._cn = connectPacket(o as any);
   c._last = p._g._now();
   // Module functions with the client as argument: a closure would be copied per client on Espruino.
@@ -332,11 +332,11 @@ P._packet = function () {
   c._pingAt = 0;
   if (c._state == S.Connack) {
     if (t != T.CONNACK) return drop(c, Err.Unexpected); // [MQTT-3.2.0-1]
-    if ((r = c._d[c._o + 1])) return drop(c, Err.Refused + r);
+    if ((r = at(c._d, c._o + 1))) return drop(c, Err.Refused + r);
     c._state = S.Connected;
     c.connected = true;
     c._backoff = 0;
-    resume(c, (q = c._d[c._o] & 1));
+    resume(c, (q = at(c._d, c._o) & 1));
     // A resend that failed has already closed this connection (and said so with `close`).
     if (c.connected) c._emit("connect", { sessionPresent: !!q, returnCode: 0 });
   } else if (t == T.CONNACK) drop(c, Err.Unexpected); // one per connection
@@ -385,7 +385,7 @@ function acked(c: any, q: Req, i: number) {
   if (q._q) {
     if (n != q._f.length) return drop(c, Err.SubackCount);
     for (j = 0; j < n; j++) {
-      g.push({ topic: q._f[j], qos: c._d[c._ps + j] });
+      g.push({ topic: q._f[j], qos: at(c._d, c._ps + j) });
       // A refused filter is not kept: not made again after a reconnect.
       if (g[j].qos == 0x80 && ++bad) c._forget(q._f[j]);
     }

@@ -22,6 +22,10 @@ export const enum St {
 export interface Decoder {
   /** The receive buffer: a packet that spans chunks is assembled here. */
   _buf: Uint8Array;
+  /** Its capacity: the longest packet received whole. */
+  _max: number;
+  /** Espruino builds: the body of a packet that spans chunks, collected so far (a string costs nothing between packets). */
+  _acc: string;
   /** Called once per packet, with the decoder itself holding the fields below. */
   _cb: (d: Decoder) => void;
   /** Where there is one: true when topic bytes s..e are not well-formed UTF-8 [MQTT-1.5.3-1]. */
@@ -41,8 +45,11 @@ export interface Decoder {
   /** Packet type (T) and the low nibble of the first byte. */
   _type: number;
   _flags: number;
-  /** Bytes holding the packet body (the receive buffer, or the caller's chunk); body starts at `_o`. */
-  _d: Uint8Array;
+  /**
+   * Bytes holding the packet body, read with at(): the receive buffer, or the caller's chunk; on
+   * Espruino builds the chunk, or the string of a body that spanned chunks. Body starts at `_o`.
+   */
+  _d: any;
   _o: number;
   /** Packet id (PUBLISH QoS>0, acks, SUBACK); 0 otherwise. */
   _id: number;
@@ -59,7 +66,9 @@ export interface Decoder {
  * Makes `d` (any object: the client is its own decoder) a decoder over receive buffer `buf`, which
  * the caller allocates once (16 bytes at least); `cb` receives every packet.
  */
-export function initDecoder(d: any, buf: Uint8Array, cb: (d: Decoder) => void): Decoder {
+export function initDecoder(d: any, buf: Uint8Array | number, cb: (d: Decoder) => void): Decoder {
+  // Espruino builds need only the capacity (a number will do): they collect in a string.
+  d._max = (buf as any).length || buf;
   d._buf = buf;
   d._cb = cb;
   return resetDecoder(d);
@@ -80,6 +89,11 @@ export function resetDecoder(d: Decoder): Decoder {
   return d;
 }
 
+/** Byte `i` of a packet: Espruino builds hold packets in 8-bit strings. */
+export function at(p: any, i: number): number {
+  return __ESPRUINO__ ? p.charCodeAt(i) : p[i];
+}
+
 function fail(d: Decoder, code: number): number {
   d._st = St.Dead;
   return (d._err = code);
@@ -91,7 +105,7 @@ function fail(d: Decoder, code: number): number {
  * 0, as soon as `_cb` marks it Dead (the client closing the connection from inside a handler).
  */
 export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): number {
-  var str = __ESPRUINO__ || typeof c == "string", b = d._buf, x, k, n;
+  var str = __ESPRUINO__ || typeof c == "string", b = d._buf, x, k, n: any;
   while (s < e && d._st != St.Dead) {
     var st = d._st;
     if (st == St.Skip) {
@@ -99,9 +113,20 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
       s += k;
       if (!(d._skip -= k)) d._st = St.Header;
     } else if (st == St.Body) {
-      // A loop, not set(subarray()): a subarray is an object per chunk.
-      for (k = d._n, n = d._need; k < n && s < e; ) b[k++] = str ? (c as string).charCodeAt(s++) : (c as Uint8Array)[s++];
-      if ((d._n = k) == n) done(d, b, 0);
+      if (__ESPRUINO__) {
+        // A string costs nothing between packets, where a buffer would hold its JsVars for good.
+        k = Math.min(e - s, d._need - d._n);
+        d._acc += (c as string).substring(s, (s += k));
+        if ((d._n += k) == d._need) {
+          n = d._acc;
+          d._acc = "";
+          done(d, n, 0);
+        }
+      } else {
+        // A loop, not set(subarray()): a subarray is an object per chunk.
+        for (k = d._n, n = d._need; k < n && s < e; ) b[k++] = str ? (c as string).charCodeAt(s++) : (c as Uint8Array)[s++];
+        if ((d._n = k) == n) done(d, b, 0);
+      }
     } else {
       x = str ? (c as string).charCodeAt(s++) : (c as Uint8Array)[s++];
       if (st == St.Header) {
@@ -124,9 +149,9 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
         n = d._len;
         k = d._type;
         d._n = 0;
-        d._big = n > b.length;
+        d._big = n > d._max;
         if (k == T.PUBLISH ? n < (d._flags & 6 ? 5 : 3) : k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) fail(d, Err.Size);
-        else if (!__ESPRUINO__ && !str && e - s >= n && !d._big) {
+        else if ((__ESPRUINO__ || !str) && e - s >= n && !d._big) {
           // Wholly inside this chunk: reported where it lies, without a copy. Only what the
           // receive buffer could hold, so what is received never depends on how TCP cut the stream.
           s += n;
@@ -134,8 +159,9 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
         } else if (d._big && k != T.PUBLISH) fail(d, Err.TooLarge);
         else {
           // A PUBLISH longer than the buffer: as much as it holds, for its topic and id; then skipped.
-          d._need = d._big ? b.length : n;
+          d._need = d._big ? d._max : n;
           d._st = St.Body;
+          d._acc = "";
           if (!n) done(d, b, 0);
         }
       }
@@ -155,26 +181,26 @@ function done(d: Decoder, p: Uint8Array, o: number): void {
   d._d = p;
   d._o = o;
   if (k == T.PUBLISH) {
-    te = ts + ((p[o] << 8) | p[o + 1]);
+    te = ts + ((at(p, o) << 8) | at(p, o + 1));
     i = te + (d._flags & 6 ? 2 : 0);
     // A topic and id that run past the packet, or past the buffer's worth of an oversize one.
     if (i > e) return void fail(d, i > o + d._len ? Err.Size : Err.TooLarge);
-    if (d._flags & 6 && !(id = (p[te] << 8) | p[te + 1])) return void fail(d, Err.ZeroId);
+    if (d._flags & 6 && !(id = (at(p, te) << 8) | at(p, te + 1))) return void fail(d, Err.ZeroId);
     // Empty, a wildcard [MQTT-3.3.2-2] or U+0000 here; ill-formed UTF-8 where the decoder has a
     // checker (_u: the codec's and Node's decoders; the check piece on boards).
-    for (var j = ts; j < te; j++) if (p[j] == 35 || p[j] == 43 || !p[j]) te = 0;
+    for (var j = ts; j < te; j++) if (at(p, j) == 35 || at(p, j) == 43 || !at(p, j)) te = 0;
     if (ts >= te || (d._u && d._u(p, ts, te))) return void fail(d, Err.BadTopic);
     d._ts = ts;
     d._te = te;
     d._ps = i;
     d._pe = d._big ? i : e;
   } else if (k == T.CONNACK) {
-    if (p[o] & 0xfe || p[o + 1] > 5) return void fail(d, Err.Connack);
+    if (at(p, o) & 0xfe || at(p, o + 1) > 5) return void fail(d, Err.Connack);
   } else if (k != T.PINGRESP) {
-    id = (p[o] << 8) | p[o + 1];
+    id = (at(p, o) << 8) | at(p, o + 1);
     if (!id) return void fail(d, Err.ZeroId);
     if (k == T.SUBACK) {
-      for (d._ps = i; i < e; i++) if (p[i] > 2 && p[i] != 0x80) return void fail(d, Err.Suback);
+      for (d._ps = i; i < e; i++) if (at(p, i) > 2 && at(p, i) != 0x80) return void fail(d, Err.Suback);
       d._pe = e;
     }
   }

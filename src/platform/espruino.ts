@@ -54,13 +54,14 @@ function openSocket(this: any, c: SocketSink, host: string, port: number, tls: a
   return s;
 }
 
-/** Bytes a..e of `b` as the 8-bit string a socket takes. */
-function str(this: any, b: Uint8Array, a: number, e: number): any {
-  return this._g._E.toString(b.subarray(a, e));
+/** A received topic or payload: packets arrive as 8-bit strings. */
+function sub(b: string, a: number, e: number) {
+  return b.substring(a, e);
 }
 
 function write(this: any, s: any, b: Uint8Array, a: number, e: number) {
-  var t = this._topic(b, a, e);
+  // Bytes as the 8-bit string a socket takes (write() would send a typed array as text).
+  var t = this._g._E.toString(b.subarray(a, e));
   if (t === undefined) throw { code: Err.NoMemory };
   try {
     s.write(t);
@@ -74,12 +75,8 @@ function close(s: any) {
   s.end();
 }
 
-function alloc(n: number) {
-  return new Uint8Array(n);
-}
-
 export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
-  return { _open: openSocket, _write: write, _close: close, _g: g, _alloc: alloc, _topic: str, _payload: str, _rand: Math.random, _tick: tick };
+  return { _open: openSocket, _write: write, _close: close, _g: g, _topic: sub, _payload: sub, _rand: Math.random, _tick: tick };
 }
 
 /** The environment of a real board. */

@@ -32,11 +32,11 @@ export interface Platform {
   /** The clock and timers: the platform's own (Date.now, setInterval...) or a test's. */
   _g: TimerEnv;
   /** A receive buffer of `n` bytes (a Buffer on Node, so topics decode without a copy). */
-  _alloc(n: number): Uint8Array;
+  _alloc?(n: number): Uint8Array;
   /** The topic the application sees: an 8-bit string on Espruino, a UTF-8-decoded string on Node. */
-  _topic(b: Uint8Array, a: number, e: number): string | undefined;
+  _topic(b: any, a: number, e: number): string | undefined;
   /** A payload the application may keep (undefined when memory ran out). */
-  _payload(b: Uint8Array, a: number, e: number): any;
+  _payload(b: any, a: number, e: number): any;
   /** A number in [0, 1) for backoff jitter. */
   _rand(): number;
   /** Milliseconds between ticks of the session's single timer. */

@@ -135,7 +135,7 @@ describe("streaming", () => {
     expect(b.every((x) => x == 0)).toBe(true); // nothing copied
   });
 
-  it("assembles a packet split across chunks, or fed as a string, in the receive buffer: _d is _buf, _o is 0", () => {
+  it.skipIf(ESP)("assembles a packet split across chunks, or fed as a string, in the receive buffer: _d is _buf, _o is 0", () => {
     const pkt = mqttGenerate({ cmd: "publish", topic: "ab", payload: Buffer.from("xyz"), qos: 1, messageId: 2 });
     for (const chunks of [split(pkt, [5], "u8"), [latin1(pkt)], split(pkt, [1, 2, 3], "str")]) {
       const b = new Uint8Array(64);
@@ -148,6 +148,31 @@ describe("streaming", () => {
       for (const c of chunks) expect(feedTarget(d, c, 0, c.length)).toBe(0);
       expect(seen).toEqual([{ type: T.PUBLISH, flags: 2, id: 2, topic: "6162", payload: "78797a", big: false }]);
       expect(hex(b, 0, 9)).toBe(hex(pkt, 2));
+    }
+  });
+
+  // Espruino builds: no receive buffer (a buffer holds its JsVars for good, a string only while a
+  // packet is collected).
+  it.runIf(ESP)("reads a packet inside one string chunk in place, and collects one split across chunks in a string: _d is that string, _o is 0", () => {
+    const pkt = mqttGenerate({ cmd: "publish", topic: "ab", payload: Buffer.from("xyz"), qos: 1, messageId: 2 });
+    const whole = latin1(pkt);
+    for (const chunks of [[whole], split(pkt, [5], "str"), split(pkt, [1, 2, 3], "str")]) {
+      const b = new Uint8Array(64);
+      const seen: Got[] = [];
+      const d = createDecoder(b, (x) => {
+        if (chunks.length == 1) {
+          expect(x._d).toBe(whole);
+          expect(x._o).toBe(2);
+        } else {
+          expect(x._d).toBe(whole.substring(2));
+          expect(x._o).toBe(0);
+        }
+        seen.push(snap(x));
+      });
+      for (const c of chunks) expect(feedTarget(d, c, 0, c.length)).toBe(0);
+      expect(seen).toEqual([{ type: T.PUBLISH, flags: 2, id: 2, topic: "6162", payload: "78797a", big: false }]);
+      expect(b.every((x) => x == 0)).toBe(true);
+      expect((d as any)._acc || "").toBe(""); // nothing held between packets
     }
   });
 
@@ -366,8 +391,9 @@ describe("PUBLISH larger than the receive buffer", () => {
     const r = run([latin1(stream)]);
     expect(r.rc).toBe(0);
     expect(r.packets).toEqual([head, ...rest]);
-    // A buffer's worth of it was collected to find the topic and id; nothing past the buffer.
-    expect(r.buf.subarray(13).every((x) => x == 0xab)).toBe(true);
+    // A buffer's worth of it was collected to find the topic and id; nothing past the buffer
+    // (Espruino builds collect in a string, bounded the same way: the fuzzer checks it).
+    if (!ESP) expect(r.buf.subarray(13).every((x) => x == 0xab)).toBe(true);
   });
 
   it("does so for a split at every point of the stream, Uint8Array and string chunks", () => {

@@ -17,10 +17,11 @@ import type { Decoder, ConnectFields } from "../../src/codec";
 declare const __ESPRUINO__: boolean;
 export const ESP: boolean = __ESPRUINO__;
 
-export function hex(b: ArrayLike<number>, s = 0, e = b.length): string {
+/** Bytes s..e of `b` in hex; an 8-bit string (where Espruino builds hold packets) is its char codes. */
+export function hex(b: ArrayLike<number> | string, s = 0, e = b.length): string {
   if (b instanceof Uint8Array && !types.isProxy(b)) return Buffer.from(b.buffer, b.byteOffset + s, Math.max(0, e - s)).toString("hex");
   let h = "";
-  for (let i = s; i < e; i++) h += (b[i] as number).toString(16).padStart(2, "0");
+  for (let i = s; i < e; i++) h += (typeof b == "string" ? b.charCodeAt(i) : (b[i] as number)).toString(16).padStart(2, "0");
   return h;
 }
 

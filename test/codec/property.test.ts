@@ -235,7 +235,9 @@ describe("decoder fed garbage", () => {
           createDecoder(buf, (x: Decoder) => {
             if (rc) after++;
             const p = x._d;
-            expect(p === buf || p === current).toBe(true);
+            // (Espruino builds: the chunk, or the string a body spanning chunks was collected in, at
+            // most a receive buffer's worth.)
+            expect(p === buf || p === current || (ESP && typeof p == "string" && p.length <= buf.length)).toBe(true);
             const len = p.length;
             const inside = (v: number) => Number.isInteger(v) && v >= 0 && v <= len;
             expect(inside(x._o)).toBe(true);

@@ -499,6 +499,6 @@ describe("decoding every packet a server sends", () => {
     const r = decodeChunks([latin1(bytes)]);
     expect(r.packets[0].topic).toBe(utf8("é/😀"));
     const d = r.d;
-    expect(latin1(d._d.subarray(d._ts, d._te))).toBe(Buffer.from("é/😀", "utf8").toString("latin1"));
+    expect(typeof d._d == "string" ? d._d.substring(d._ts, d._te) : latin1(d._d.subarray(d._ts, d._te))).toBe(Buffer.from("é/😀", "utf8").toString("latin1"));
   });
 });

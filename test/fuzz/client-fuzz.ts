@@ -207,7 +207,7 @@ export function runClientSession(seed: number, session: number, cases: number): 
   );
   const cc: any = c;
   (cc._plat as any)._rand = () => G.below(r, 1000000) / 1000000;
-  cc._buf = strict(cc._buf);
+  if (typeof cc._buf == "object") cc._buf = strict(cc._buf); // Espruino builds keep only its capacity
   cc._ob = strict(cc._ob);
   cc._tx = strict(cc._tx);
   let reads = 0, budget = 1e9, st = cc._st;

@@ -95,11 +95,19 @@ function check(g: Guarded, d: Decoder): void {
   const fail = (m: string) => {
     throw new Error(`reported a bad packet (type ${d._type}): ${m}`);
   };
-  const t = d._type, p = d._d, o = d._o, buf = g.buf;
-  if (p !== buf && p !== g.chunk) fail("bytes neither in the receive buffer nor in the chunk");
-  // Payload bytes are hashed from the array under the Proxy (the offsets were checked, and the
-  // first and last bytes are read through it): the fuzzer's own reads need no instrumenting.
-  const raw = p === buf ? g.raw : g.rawChunk;
+  const t = d._type, o = d._o, buf = g.buf;
+  let p: any = d._d, raw: any;
+  if (typeof p == "string") {
+    // Espruino builds: the chunk, or the string a body spanning chunks was collected in, never
+    // more than the receive buffer's worth.
+    if (p !== g.chunk && p.length > d._max) fail("collected more than the receive buffer holds");
+    p = raw = Uint8Array.from(p, (ch: string) => ch.charCodeAt(0));
+  } else {
+    if (p !== buf && p !== g.chunk) fail("bytes neither in the receive buffer nor in the chunk");
+    // Payload bytes are hashed from the array under the Proxy (the offsets were checked, and the
+    // first and last bytes are read through it): the fuzzer's own reads need no instrumenting.
+    raw = p === buf ? g.raw : g.rawChunk;
+  }
   let h = Math.imul(2166136261 ^ t, 16777619) >>> 0;
   h = Math.imul(h ^ d._flags, 16777619) >>> 0;
   h = Math.imul(h ^ d._id, 16777619) >>> 0;
@@ -117,7 +125,7 @@ function check(g: Guarded, d: Decoder): void {
     if (d._ps != d._te + (q ? 2 : 0)) fail("payload start");
     if (d._big) {
       if (d._pe != d._ps) fail("skipped PUBLISH with a payload");
-      if (d._ps - o > buf.length) fail("head larger than the buffer");
+      if (d._ps - o > d._max) fail("head larger than the buffer");
     } else if (d._pe - o != d._len || d._pe < d._ps) fail("payload end");
     head = fnv(head, p, d._ts, d._te);
     if (!d._big && d._pe > d._ps && p[d._ps] + p[d._pe - 1] < 0) fail("payload");
@@ -145,14 +153,15 @@ function check(g: Guarded, d: Decoder): void {
  * loop budget; returns the result.
  */
 function feedOne(g: Guarded, c: any, raw: any, s: number, e: number): number {
+  // Espruino's decoder reads the strings its sockets deliver, nothing else.
+  if (__ESPRUINO__ && typeof c != "string") c = Buffer.from(raw).toString("latin1");
   g.chunk = c;
   g.rawChunk = raw;
   g.budget = 1e9; // the fuzzer's own reads of _st are not the decoder's
   const before = g.full.length, dead = (g.d as any)._st == DEAD;
   g.reads = 0;
   g.budget = 2 * (e - s) + 4;
-  // Espruino's decoder reads the strings its sockets deliver, nothing else.
-  const r = feed(g.d, __ESPRUINO__ && typeof c != "string" ? Buffer.from(raw).toString("latin1") : c, s, e);
+  const r = feed(g.d, c, s, e);
   g.budget = 1e9;
   if (!(r === 0 || CODES.has(r))) throw new Error(`feed returned ${r}`);
   if (dead && g.full.length != before) throw new Error("a dead decoder reported a packet");

@@ -261,7 +261,7 @@ describe("a broker cannot make the client allocate beyond its fixed buffers", ()
     expect(c.connected).toBe(true);
     expect(cc._buf).toBe(rx);
     expect(cc._ob).toBe(ob);
-    expect(rx.length).toBe(512);
+    expect(ESP ? rx : rx.length).toBe(512); // Espruino builds keep only the capacity: bodies collect in a string
     // Generous bounds: a tenth of what was streamed (a copy would be 10 MB).
     expect(heap).toBeLessThan(1 << 20);
     expect(ab).toBeLessThan(1 << 20);
