@@ -115,7 +115,10 @@ P._init = function (o: Options, p: Platform) {
   c._ocb = [];
   c._o0 = c._on = 0;
   c.connected = false;
-  c._state = c._backoff = c._pid = c._now = c._due = c._inflight = c._oh = c._ot = 0;
+  c._state = c._backoff = c._pid = c._now = c._inflight = c._oh = c._ot = 0;
+  // Due at once: the first tick, on the next turn, opens the connection (unless reconnect() or
+  // end() came first).
+  c._due = -1;
   c._tx = new Uint8Array(4);
   c._ob = new Uint8Array(o.outboxSize as number);
   initDecoder(c, __ESPRUINO__ ? (o.rxSize as number) : p._alloc!(o.rxSize as number), c._packet); // called as d._cb(d): `this` is the client
@@ -123,12 +126,8 @@ P._init = function (o: Options, p: Platform) {
   c._last = p._g._now();
   // Module functions with the client as argument: a closure would be copied per client on Espruino.
   c._timer = p._g._setInterval(tick, p._tick, c);
-  p._g._setTimeout(start, 0, c);
+  p._g._setTimeout(tick, 0, c);
 };
-
-function start(c: any) {
-  if (!c._state && !c._backoff) open(c);
-}
 
 // ---- events ---------------------------------------------------------------------------------
 
