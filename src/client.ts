@@ -677,23 +677,17 @@ P._endCheck = function () {
 P._finish = function () {
   var c = this, s = c._sock, was = c._state, r = c._reqs, cbs = c._ocb, i = c._o0;
   if (was == S.Ended) return;
-  c._sock = null;
   c._state = S.Ended;
   c._st = St.Dead; // the rest of a chunk being decoded delivers nothing after `end`
   c.connected = false;
   c._plat._g._clearInterval(c._timer);
-  if (s) {
-    try {
-      if (was == S.Connected) {
-        c._tx[0] = T.DISCONNECT << 4;
-        c._tx[1] = 0;
-        c._plat._write(s, c._tx, 0, 2);
-      }
-    } catch (x) {}
+  // A write that fails drops the socket quietly: lost() does nothing once Ended.
+  if (was == S.Connected) ctl(c, T.DISCONNECT << 4, 0);
+  c._sock = null;
+  if (s)
     try {
       c._plat._close(s, was == S.Connected);
     } catch (x) {}
-  }
   // Whatever could not be sent is failed, never dropped silently.
   c._ocb = [];
   c._reqs = [];
