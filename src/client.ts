@@ -13,6 +13,7 @@ import { headerSize, T } from "./codec/packet";
 import { connectPacket } from "./codec/connect";
 import { publishBody, writePublish, packetEnd, publishIdOffset } from "./codec/publish";
 import { subscribePacket } from "./codec/subscribe";
+import { bytesText, connectText, field, idOffsetText, idText, packetText, subscribeText } from "./codec/text";
 import { strBytes, payloadOf } from "./codec/strings";
 
 export { payloadOf };
@@ -119,10 +120,18 @@ P._init = function (o: Options, p: Platform) {
   // Due at once: the first tick, on the next turn, opens the connection (unless reconnect() or
   // end() came first).
   c._due = -1;
-  c._tx = new Uint8Array(4);
-  c._ob = new Uint8Array(o.outboxSize as number);
+  if (__ESPRUINO__) {
+    // The outbox as strings, with their states beside them (see "the outbox" below).
+    c._ob = [];
+    c._os = [];
+    c._obn = 0;
+    c._cn = connectText(o, (p._g as any)._E);
+  } else {
+    c._tx = new Uint8Array(4);
+    c._ob = new Uint8Array(o.outboxSize as number);
+    c._cn = connectPacket(o as any);
+  }
   initDecoder(c, __ESPRUINO__ ? (o.rxSize as number) : p._alloc!(o.rxSize as number), c._packet); // called as d._cb(d): `this` is the client
-  c._cn = connectPacket(o as any);
   c._last = p._g._now();
   // Module functions with the client as argument: a closure would be copied per client on Espruino.
   c._timer = p._g._setInterval(tick, p._tick, c);
@@ -266,7 +275,7 @@ function lost(c: any, code: number, cause?: any) {
   c._inflight = 0;
   if (__QOS1__)
     each(c, function (a: number, f: number) {
-      if (f & F.Sent) c._ob[a] = F.Was;
+      if (f & F.Sent) (__ESPRUINO__ ? c._os : c._ob)[a] = F.Was;
     });
   // A refused protocol waits for reconnect() [CONNACK 1]; a refused identity or credentials the
   // longest step; anything else backs off exponentially with jitter. Scheduled before the
@@ -315,7 +324,12 @@ P._out = function (b: Uint8Array, a: number, e: number) {
 
 /** A 2-byte packet, or an ack with `id`: PUBACK, PINGREQ, DISCONNECT. */
 function ctl(c: any, first: number, id: number) {
-  var b = c._tx;
+  var b: any;
+  if (__ESPRUINO__) {
+    b = String.fromCharCode(first, id ? 2 : 0) + (id ? idText(id) : "");
+    return c._out(b, 0, b.length);
+  }
+  b = c._tx;
   b[0] = first;
   b[1] = id ? 2 : 0;
   b[2] = id >> 8;
@@ -362,7 +376,7 @@ P._ack = function (t: number, id: number) {
     if (__QOS1__)
       each(c, function (a: number, f: number, k: number) {
         if (f & F.Sent && idAt(c, a) == id) {
-          c._ob[a] = F.Done;
+          (__ESPRUINO__ ? c._os : c._ob)[a] = F.Done;
           c._inflight--;
           free(c, k);
           pump(c);
@@ -406,7 +420,17 @@ function resume(c: any, sp: number) {
   if (__QOS1__)
     each(c, function (a: number, fl: number) {
       if (fl & F.Was) {
-        if (sp) b[a + 1] |= 8;
+        if (__ESPRUINO__) {
+          // Strings are rebuilt: DUP set, or cleared with a new id.
+          q = b[a];
+          k = q.charCodeAt(0);
+          if (sp) b[a] = String.fromCharCode(k | 8) + q.substr(1);
+          else {
+            c._os[a] = 0;
+            i = idOffsetText(q);
+            b[a] = String.fromCharCode(k & ~8) + q.substring(1, i) + idText(nid(c)) + q.substr(i + 2);
+          }
+        } else if (sp) b[a + 1] |= 8;
         else {
           b[a] = 0;
           b[a + 1] &= ~8;
@@ -441,19 +465,30 @@ function resume(c: any, sp: number) {
 }
 
 // ---- the outbox -----------------------------------------------------------------------------
-// Entries lie in order in `_ob` from `_oh` to `_ot`: a state byte (F), then the encoded PUBLISH.
-// `_ocb` holds their callbacks in the same order from index `_o0` (a head index, not shift(),
-// which costs a copy of the array per entry in a burst); `_on` counts the entries. Space freed at the head is reused once the
-// tail reaches the end (the entries then move to the front).
+// On Node, entries lie in order in `_ob` from `_oh` to `_ot`: a state byte (F), then the encoded
+// PUBLISH. `_ocb` holds their callbacks in the same order from index `_o0` (a head index, not
+// shift(), which costs a copy of the array per entry in a burst); `_on` counts the entries. Space
+// freed at the head is reused once the tail reaches the end (the entries then move to the front).
+// On Espruino, `_ob` is an array of PUBLISH strings, `_os` their states, `_obn` their bytes (at
+// most outboxSize): a string holds its JsVars only while queued, and a queue of a few entries
+// shifts cheaply. An entry is named by its offset (Node) or index (Espruino).
 
-/** Calls fn(offset, state, index) for each entry, head first, until it returns something. */
+/** Calls fn(entry, state, index) for each entry, head first, until it returns something. */
 function each(c: any, fn: any) {
   // No bare `return` at a function's end: Espruino 2v29 cannot parse `if(x)return}` (test/bundle).
-  for (var a = c._oh, k = 0, r; a < c._ot && r === undefined; a = packetEnd(c._ob, a + 1), k++) r = fn(a, c._ob[a], k);
+  var a, k = 0, r;
+  if (__ESPRUINO__) for (; k < c._on && r === undefined; k++) r = fn(k, c._os[k], k);
+  else for (a = c._oh; a < c._ot && r === undefined; a = packetEnd(c._ob, a + 1), k++) r = fn(a, c._ob[a], k);
 }
 
 function idAt(c: any, a: number) {
-  var b = c._ob, i = publishIdOffset(b, a + 1);
+  var b = c._ob, i;
+  if (__ESPRUINO__) {
+    b = b[a];
+    i = idOffsetText(b);
+    return (b.charCodeAt(i) << 8) | b.charCodeAt(i + 1);
+  }
+  i = publishIdOffset(b, a + 1);
   return (b[i] << 8) | b[i + 1];
 }
 
@@ -461,49 +496,77 @@ function idAt(c: any, a: number) {
 function free(c: any, k: number) {
   var cb = c._ocb[c._o0 + k];
   c._ocb[c._o0 + k] = null;
-  while (c._oh < c._ot && c._ob[c._oh] & F.Done) {
-    c._oh = packetEnd(c._ob, c._oh + 1);
-    c._o0++;
-    c._on--;
-  }
-  // Emptied, or mostly dead at the front: a new array, once in a while.
-  if (!c._on || (c._o0 > 99 && c._o0 * 2 > c._ocb.length)) {
-    c._ocb = c._ocb.slice(c._o0);
-    c._o0 = 0;
+  if (__ESPRUINO__)
+    while (c._on && c._os[0] & F.Done) {
+      c._obn -= c._ob.shift().length + 1;
+      c._os.shift();
+      c._ocb.shift();
+      c._on--;
+    }
+  else {
+    while (c._oh < c._ot && c._ob[c._oh] & F.Done) {
+      c._oh = packetEnd(c._ob, c._oh + 1);
+      c._o0++;
+      c._on--;
+    }
+    // Emptied, or mostly dead at the front: a new array, once in a while.
+    if (!c._on || (c._o0 > 99 && c._o0 * 2 > c._ocb.length)) {
+      c._ocb = c._ocb.slice(c._o0);
+      c._o0 = 0;
+    }
   }
   call(c, cb, 0);
 }
 
 /** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */
 function pump(c: any) {
-  var b = c._ob, a, e, h, k = 0;
+  var b = c._ob, a, e, h, k = 0, q;
   if (c._busy) return;
   c._busy = true;
-  for (a = c._oh; a < c._ot && c._writable && c.connected; k++) {
-    e = packetEnd(b, a + 1);
-    if (!(b[a] & (F.Sent | F.Done))) {
-      if (__QOS1__ && b[a + 1] & 6 && c._inflight >= c._opts.inflight) break;
-      if (!c._out(b, a + 1, e)) break;
-      if (__QOS1__ && b[a + 1] & 6) {
-        b[a] = F.Sent;
-        c._inflight++;
-      } else {
-        // Its space is freed before its callback runs, so a publish from the callback finds room;
-        // if that moved the entries (or the node target grew the outbox), go on from the head.
-        b[a] = F.Done;
-        h = c._oh;
-        free(c, k);
-        // (The head was this entry: the callback may have moved the entries to the front.)
-        if (a == h || c._oh != h || (!__ESPRUINO__ && c._ob != b)) {
-          b = c._ob;
-          a = c._oh;
+  if (__ESPRUINO__)
+    for (; k < c._on && c._writable && c.connected; k++) {
+      if (!(c._os[k] & (F.Sent | F.Done))) {
+        q = __QOS1__ && c._ob[k].charCodeAt(0) & 6;
+        if (q && c._inflight >= c._opts.inflight) break;
+        if (!c._out(c._ob[k], 0, c._ob[k].length)) break;
+        if (q) {
+          c._os[k] = F.Sent;
+          c._inflight++;
+        } else {
+          // Freed before its callback runs, so a publish from the callback finds room; then on
+          // from the head, wherever that callback left the entries.
+          c._os[k] = F.Done;
+          free(c, k);
           k = -1;
-          continue;
         }
       }
     }
-    a = e;
-  }
+  else
+    for (a = c._oh; a < c._ot && c._writable && c.connected; k++) {
+      e = packetEnd(b, a + 1);
+      if (!(b[a] & (F.Sent | F.Done))) {
+        if (__QOS1__ && b[a + 1] & 6 && c._inflight >= c._opts.inflight) break;
+        if (!c._out(b, a + 1, e)) break;
+        if (__QOS1__ && b[a + 1] & 6) {
+          b[a] = F.Sent;
+          c._inflight++;
+        } else {
+          // Its space is freed before its callback runs, so a publish from the callback finds room;
+          // if that moved the entries (or the node target grew the outbox), go on from the head.
+          b[a] = F.Done;
+          h = c._oh;
+          free(c, k);
+          // (The head was this entry: the callback may have moved the entries to the front.)
+          if (a == h || c._oh != h || c._ob != b) {
+            b = c._ob;
+            a = c._oh;
+            k = -1;
+            continue;
+          }
+        }
+      }
+      a = e;
+    }
   c._busy = false;
   // (On Espruino inside a callback, end()'s timer does it: see end().)
   if (c._ending && !(__ESPRUINO__ && c._in)) c._endCheck();
@@ -522,7 +585,7 @@ function nid(c: any): number {
     used = false;
     if (__QOS1__)
       each(c, function (a: number, f: number) {
-        if (!(f & F.Done) && c._ob[a + 1] & 6 && idAt(c, a) == id) return (used = true);
+        if (!(f & F.Done) && (__ESPRUINO__ ? c._ob[a].charCodeAt(0) : c._ob[a + 1]) & 6 && idAt(c, a) == id) return (used = true);
       });
     for (var i = 0; i < c._reqs.length; i++) used = used || c._reqs[i]._id == id;
     if (!used) return id;
@@ -535,7 +598,7 @@ function nid(c: any): number {
  * when it cannot be sent (nothing is sent then).
  */
 P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
-  var c = this, b = c._ob, q, pl, n, r, at;
+  var c = this, b = c._ob, o = c._opts, q, pl, n, r, at;
   if (typeof opts == "function") {
     cb = opts;
     opts = null;
@@ -543,21 +606,35 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   q = (opts && opts.qos) || 0;
   pl = payloadOf(payload);
   n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : publishBody(topic, strBytes(topic), pl, q);
-  // The whole entry: state byte, fixed header, body.
-  if ((r = n) >= 0 && (n += 1 + headerSize(n)) > b.length) n = -Err.TooBig;
-  if (n > 0 && c._on < c._opts.queueSize) {
-    // Room at the tail, or made there by moving the entries to the front.
-    if (c._ot + n > b.length && c._ot - c._oh + n <= b.length) {
-      b.set(b.subarray(c._oh, c._ot));
-      c._ot -= c._oh;
-      c._oh = 0;
+  if (__ESPRUINO__) {
+    // The packet as a string (bytes through E.toString, which has no memory at times), with room
+    // for it among the outbox's bytes, counted as on Node: a state byte, then the packet.
+    if (n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;
+    if (n >= 0 && (n += 1 + headerSize(n)) > o.outboxSize) n = -Err.TooBig;
+    at = n > 0 && c._on < o.queueSize && c._obn + n <= o.outboxSize ? 0 : -1;
+  } else {
+    // The whole entry: state byte, fixed header, body.
+    if ((r = n) >= 0 && (n += 1 + headerSize(n)) > b.length) n = -Err.TooBig;
+    if (n > 0 && c._on < o.queueSize) {
+      // Room at the tail, or made there by moving the entries to the front.
+      if (c._ot + n > b.length && c._ot - c._oh + n <= b.length) {
+        b.set(b.subarray(c._oh, c._ot));
+        c._ot -= c._oh;
+        c._oh = 0;
+      }
+      at = c._ot + n > b.length ? -1 : c._ot;
     }
-    at = c._ot + n > b.length ? -1 : c._ot;
   }
   if (!(at >= 0)) c._fail(cb, n < 0 ? -n : Err.Full);
   else {
-    b[at] = 0;
-    c._ot = writePublish(b, at + 1, topic, pl, q, opts && opts.retain, false, q ? nid(c) : 0, r);
+    if (__ESPRUINO__) {
+      b.push(packetText((T.PUBLISH << 4) | (q << 1) | (opts && opts.retain ? 1 : 0), field(topic) + (q ? idText(nid(c)) : "") + pl));
+      c._os.push(0);
+      c._obn += n;
+    } else {
+      b[at] = 0;
+      c._ot = writePublish(b, at + 1, topic, pl, q, opts && opts.retain, false, q ? nid(c) : 0, r);
+    }
     c._ocb.push(cb);
     c._on++;
     pump(c);
@@ -629,7 +706,7 @@ function req(c: any, r: Req) {
   var b;
   r._id = 0;
   r._id = nid(c);
-  b = subscribePacket(r._id, r._f, r._q);
+  b = __ESPRUINO__ ? subscribeText(r._id, r._f, r._q) : subscribePacket(r._id, r._f, r._q);
   c._out(b, 0, b.length);
 }
 
@@ -692,6 +769,11 @@ P._finish = function () {
   c._ocb = [];
   c._reqs = [];
   c._oh = c._ot = c._o0 = c._on = 0;
+  if (__ESPRUINO__) {
+    c._ob = [];
+    c._os = [];
+    c._obn = 0;
+  }
   c._subs = {};
   for (; i < cbs.length; i++) call(c, cbs[i], Err.Ended);
   for (i = 0; i < r.length; i++) call(c, r[i]._cb, Err.Ended);

@@ -28,11 +28,11 @@ export function stats(P: any) {
     if (cb) counters(this).errors++;
     fail.call(this, cb, code);
   };
-  P._out = function (b: Uint8Array, a: number, e: number) {
-    var s = counters(this), r = out.call(this, b, a, e);
-    if (r && b[a] >> 4 == T.PUBLISH) {
+  P._out = function (b: any, a: number, e: number) {
+    var s = counters(this), r = out.call(this, b, a, e), x = __ESPRUINO__ ? b.charCodeAt(a) : b[a]; // a string on Espruino
+    if (r && x >> 4 == T.PUBLISH) {
       s.sent++;
-      if (b[a] & 8) s.resent++;
+      if (x & 8) s.resent++;
     }
     return r;
   };

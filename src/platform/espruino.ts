@@ -59,12 +59,10 @@ function sub(b: string, a: number, e: number) {
   return b.substring(a, e);
 }
 
-function write(this: any, s: any, b: Uint8Array, a: number, e: number) {
-  // Bytes as the 8-bit string a socket takes (write() would send a typed array as text).
-  var t = this._g._E.toString(b.subarray(a, e));
-  if (t === undefined) throw { code: Err.NoMemory };
+/** Writes packet `b`, a whole 8-bit string on Espruino builds (see codec/text.ts). */
+function write(s: any, b: string) {
   try {
-    s.write(t);
+    s.write(b);
   } catch (x) {
     throw { code: Err.NoMemory, errno: x };
   }

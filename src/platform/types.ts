@@ -23,10 +23,11 @@ export interface Platform {
   /** Opens a connection and wires its events to `c`; may throw (Espruino does, synchronously). */
   _open(c: SocketSink, host: string, port: number, tls: any): any;
   /**
-   * Writes bytes a..e of `b`; the bytes are copied or taken before it returns. False when the
-   * caller should wait for `_drain` before writing more. Throws when the platform cannot.
+   * Writes bytes a..e of `b` (on Espruino builds `b` is a whole packet as an 8-bit string); the
+   * bytes are copied or taken before it returns. False when the caller should wait for `_drain`
+   * before writing more. Throws when the platform cannot.
    */
-  _write(s: any, b: Uint8Array, a: number, e: number): boolean;
+  _write(s: any, b: any, a?: number, e?: number): boolean;
   /** Closes `s`; `flush`: after DISCONNECT, so what was written must go out first. */
   _close(s: any, flush?: boolean): void;
   /** The clock and timers: the platform's own (Date.now, setInterval...) or a test's. */

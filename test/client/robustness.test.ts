@@ -165,11 +165,11 @@ function failNextRead(c: any, n: number) {
   };
 }
 
-describe.runIf(MODE == "espruino")("Espruino out of memory (E.toString or substring returns undefined)", () => {
+describe.runIf(MODE == "espruino")("Espruino out of memory (socket.write throws, E.toString or substring returns undefined)", () => {
   it("while writing a QoS 1 publish: error 315, clean reconnect, the publish is not lost", () => {
     const { broker, clock, c, log, sim } = connected({ reconnectPeriod: 100 });
     const got: any[] = [];
-    sim.E.failNext(1);
+    sim.throwOnWrite(1);
     c.publish("t", "precious", { qos: 1 }, (e: any) => got.push(e ? e.code : "ok"));
     clock.flush();
     expect(log).toEqual(["connect sp=0", "error 315", "close", "offline"]);
@@ -182,6 +182,23 @@ describe.runIf(MODE == "espruino")("Espruino out of memory (E.toString or substr
     clock.flush();
     expect(got).toEqual(["ok"]);
     expect(sim.violations).toEqual([]);
+  });
+
+  it("while making a string of a Uint8Array payload (E.toString): the publish fails with 315, nothing is queued, the connection stays", () => {
+    const { broker, clock, c, log, sim } = connected({ reconnectPeriod: 100 });
+    const got: any[] = [];
+    sim.E.failNext(1);
+    c.publish("t", new Uint8Array([1, 2, 3]), { qos: 1 }, (e: any) => got.push(e ? e.code : "ok"));
+    c.publish("t", new Uint8Array([4, 5]), { qos: 1 }, (e: any) => got.push(e ? e.code : "ok"));
+    clock.flush();
+    expect(got).toEqual([315]);
+    const p = broker.expectPacket("publish");
+    expect([...p.payload]).toEqual([4, 5]);
+    broker.send({ cmd: "puback", messageId: p.messageId });
+    clock.flush();
+    expect(got).toEqual([315, "ok"]);
+    expect(log).toEqual(["connect sp=0"]);
+    expect(c.connected).toBe(true);
   });
 
   it("while receiving a QoS 1 message: error 315, no PUBACK, reconnect; the broker's redelivery is delivered and acked", () => {
@@ -206,12 +223,9 @@ describe.runIf(MODE == "espruino")("Espruino out of memory (E.toString or substr
     const { broker, clock, c, log, sim } = connected({ clean: false, reconnectPeriod: 100 });
     const got: string[] = [];
     c.on("message", (t: string, p: any) => got.push(t + "=" + p));
-    const orig = sim.E.toString;
-    let n = 0;
-    sim.E.toString = (...a: any[]) => (++n == 1 ? undefined : orig(...a)); // the PUBACK (what is received is read with substring)
+    sim.throwOnWrite(1); // the PUBACK
     broker.send({ cmd: "publish", topic: "in", payload: "m", qos: 1, messageId: 12 });
     clock.flush();
-    sim.E.toString = orig;
     expect(got).toEqual(["in=m"]);
     expect(log).toEqual(["connect sp=0", "error 315", "close", "offline"]);
     broker.expectPacket("connect");
@@ -242,7 +256,7 @@ describe.runIf(MODE == "espruino")("Espruino out of memory (E.toString or substr
           next++;
         }
       }
-      if (rnd() < 0.1) sim.E.failNext(1);
+      if (rnd() < 0.1) sim.throwOnWrite(1);
       clock.advance(30);
       for (let p = broker.nextPacket(); p; p = broker.nextPacket()) {
         if (p.cmd == "connect") broker.connack(0, true);

@@ -445,9 +445,9 @@ describe("from the platform", () => {
     expect(t.log).toEqual([]);
   });
   if (ESP) {
-    cat("platform", "allocation fails: Espruino E.toString → undefined, writing", "315", "closes, reconnects; nothing queued is lost", () => {
+    cat("platform", "allocation fails: Espruino socket.write throws (out of memory), writing", "315", "closes, reconnects; nothing queued is lost", () => {
       const t = connected();
-      t.sim.E.failNext(1);
+      t.sim.throwOnWrite(1);
       let ok = 0;
       t.c.publish("t", "x", { qos: 1 }, (e: any) => !e && ok++);
       t.clock.flush();

@@ -121,8 +121,9 @@ async function soak() {
     };
     // The wire as the client sees it: its writes and the chunks its socket delivers.
     const cc: any = c, p = cc._plat, write = p._write, io = cc._io;
-    p._write = function (sock: any, b: Uint8Array, a: number, e: number) {
-      s.wire.outBytes(sock, Uint8Array.from(b.subarray(a, e)));
+    p._write = function (sock: any, b: any, a: number, e: number) {
+      // (Espruino builds write whole packets as strings.)
+      s.wire.outBytes(sock, typeof b == "string" ? latin1(b) : Uint8Array.from(b.subarray(a, e)));
       return write.call(this, sock, b, a, e);
     };
     s.wire.now = () => clock.elapsed();
