@@ -400,7 +400,7 @@ function acked(c: any, q: Req, i: number) {
     for (j = 0; j < n; j++) {
       g.push({ topic: q._f[j], qos: at(c._d, c._ps + j) });
       // A refused filter is not kept: not made again after a reconnect.
-      if (g[j].qos == 0x80 && ++bad) c._forget(q._f[j]);
+      if (g[j].qos == 0x80 && ++bad) c._sub(q._f[j], -1);
     }
   }
   c._reqs.splice(i, 1);
@@ -670,8 +670,7 @@ P._request = function (filters: any, opts: any, cb: any, un?: boolean) {
   else {
     for (i = 0; i < f.length; i++) {
       // Subscribing again to a filter replaces it, as the broker does [MQTT-3.8.4-3].
-      c._forget(f[i]);
-      if (!un) c._sub(f[i], q, opts);
+      c._sub(f[i], un ? -1 : q, opts);
       qs.push(q);
     }
     r = { _f: f.slice(), _q: un ? null : qs, _cb: cb, _id: 0 };
@@ -686,13 +685,13 @@ P._request = function (filters: any, opts: any, cb: any, un?: boolean) {
   return c;
 };
 
-/** A subscription the client holds, made again when the broker lost the session. */
+/**
+ * Holds a subscription, made again when the broker lost the session; with `q` < 0 forgets it.
+ * Subscribing again replaces it (and moves it last), as the broker does [MQTT-3.8.4-3].
+ */
 P._sub = function (f: string, q: number) {
-  this._subs[f] = q;
-};
-
-P._forget = function (f: string) {
   delete this._subs[f];
+  if (q >= 0) this._subs[f] = q;
 };
 
 /** Whether one of the first `n` pending requests subscribes to one of the filters `f`. */
@@ -746,12 +745,8 @@ function both(f: any, g: any) {
   };
 }
 
-/** Whether end() may finish now: the drain piece waits while the outbox has work. */
-P._endCheck = function () {
-  this._finish();
-};
-
-P._finish = function () {
+/** end() finishes now, or (the drain piece's _endCheck) once the outbox has no more work. */
+P._endCheck = P._finish = function () {
   var c = this, s = c._sock, was = c._state, r = c._reqs, cbs = c._ocb, i = c._o0;
   if (was == S.Ended) return;
   c._state = S.Ended;

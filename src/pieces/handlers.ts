@@ -4,14 +4,12 @@
 import { matches } from "../codec/topic";
 
 export function handlers(P: any) {
-  var sub = P._sub, forget = P._forget, emit = P._emit;
+  var sub = P._sub, emit = P._emit;
+  // A subscription made again takes its new handler, or none; a forgotten one (q < 0) none.
   P._sub = function (f: string, q: number, o: any) {
     sub.call(this, f, q);
-    if (o && o.handler) (this._hs = this._hs || {})[f] = o.handler;
-  };
-  P._forget = function (f: string) {
-    forget.call(this, f);
     if (this._hs) delete this._hs[f];
+    if (q >= 0 && o && o.handler) (this._hs = this._hs || {})[f] = o.handler;
   };
   P._emit = function (ev: string, topic: any, payload?: any, pk?: any) {
     var c = this, h = c._hs, f;
