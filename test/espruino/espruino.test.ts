@@ -35,7 +35,6 @@ const EDGE: Record<string, string> = {};
 export const KNOWN_FAILING: Record<string, string> = {
   "esp8266/esp8266/repl:*": OOM_LOAD,
   "lite/esp8266/repl:*": OOM_LOAD,
-  "esp32/esp32/repl:*": OOM_LOAD + ", also with 3,400 JsVars",
 };
 
 function knownFailing(key: string, check: string): string | undefined {
