@@ -69,5 +69,5 @@ export async function minifyForBoard(code, props) {
  * `_pt`: a name terser never makes (see nameGenerator), so no function of the bundle takes it.
  */
 export function pretokenised(code) {
-  return `var _pt=typeof E=="object"&&E.getFlags&&E.getFlags().pretokenise;if(_pt===0)E.setFlags({pretokenise:1});${code};if(_pt===0)E.setFlags({pretokenise:0});`;
+  return `var _pt=typeof E!="undefined"&&E.getFlags&&E.getFlags().pretokenise;if(_pt===0)E.setFlags({pretokenise:1});${code};if(_pt===0)E.setFlags({pretokenise:0});`;
 }

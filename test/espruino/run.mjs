@@ -33,7 +33,7 @@ const require = createRequire(import.meta.url);
 export const BUNDLES = {
   esp8266: { target: "espruino-esp8266", variants: ["esp8266"], qos: 1 },
   lite: { target: "espruino-lite", variants: ["esp8266"], qos: 0 },
-  esp32: { target: "espruino-esp32", variants: ["esp32"], qos: 1 },
+  esp32: { target: "espruino-esp32", variants: ["esp32", "pico"], qos: 1 },
   stm32: { target: "espruino-stm32", variants: ["pico"], qos: 1 },
 };
 /** `repl`: the Web IDE's Modules.addCached text; `static`: from Storage. */
