@@ -2,20 +2,25 @@
 import { Err } from "../errors";
 import { headerSize, MAX_LENGTH, room, writeHeader, T } from "./packet";
 import { badName } from "./topic";
-import { badStr, Payload, payloadBytes, strBytes, writeField, writePayload } from "./strings";
+import { badStr, Payload, payloadBytes, strBytes, writePayload } from "./strings";
 
 /**
  * Remaining Length of a PUBLISH whose topic takes `nt` bytes (strBytes), or a negative Err when
- * topic, QoS or payload are invalid (a topic's UTF-8 is badStr's to check). The caller measures
- * the topic once and keeps the figure.
+ * topic or payload are invalid (a topic's UTF-8 is badStr's to check, the QoS the caller's: the
+ * client checks it against what the target supports). The caller measures the topic once and
+ * keeps the figure.
  */
 export function publishBody(topic: string, nt: number, payload: Payload | null | undefined, qos: number): number {
   var np = payloadBytes(payload);
   if (nt < 1 || nt > 65535 || badName(topic)) return -Err.Topic;
-  if (qos !== 0 && qos !== 1 && qos !== 2) return -Err.Qos;
   if (np < 0) return -Err.TooBig;
   np += 2 + nt + (qos ? 2 : 0);
   return np > MAX_LENGTH ? -Err.TooBig : np;
+}
+
+/** publishBody with every check: the topic's UTF-8, then the QoS. */
+function checkedBody(topic: string, payload: Payload | null | undefined, qos: number): number {
+  return badStr(topic) || badName(topic) ? -Err.Topic : qos !== 0 && qos !== 1 && qos !== 2 ? -Err.Qos : publishBody(topic, strBytes(topic), payload, qos);
 }
 
 /**
@@ -23,7 +28,7 @@ export function publishBody(topic: string, nt: number, payload: Payload | null |
  * invalid: lets a caller reserve exactly that room before encoding.
  */
 export function publishSize(topic: string, payload: Payload | null | undefined, qos: number): number {
-  var n = badStr(topic) ? -Err.Topic : publishBody(topic, strBytes(topic), payload, qos);
+  var n = checkedBody(topic, payload, qos);
   return n < 0 ? n : headerSize(n) + n;
 }
 
@@ -46,7 +51,7 @@ export function encodePublish(
   dup: boolean,
   id: number
 ): number {
-  var n = badStr(topic) ? -Err.Topic : publishBody(topic, strBytes(topic), payload, qos);
+  var n = checkedBody(topic, payload, qos);
   if (n < 0) return n;
   if (qos ? badId(id) : dup) return -Err.Options;
   o = room(b, o, n);
@@ -56,7 +61,7 @@ export function encodePublish(
 /** Writes a PUBLISH of Remaining Length `n` (publishBody) at `o`, already known to fit; returns the end. */
 export function writePublish(b: Uint8Array, o: number, topic: string, payload: Payload | null | undefined, qos: number, retain: any, dup: boolean, id: number, n: number): number {
   o = writeHeader(b, o, (T.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), n);
-  o = writeField(b, o, topic);
+  o = writePayload(b, o, topic, 1);
   if (qos) {
     b[o++] = id >> 8;
     b[o++] = id & 255;

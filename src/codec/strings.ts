@@ -108,29 +108,39 @@ export type Payload = Uint8Array | string;
 
 /** Bytes a payload takes, or -1 when a string payload cannot be written as bytes. */
 export function payloadBytes(p: Payload | null | undefined): number {
-  var n = p == null ? 0 : typeof p == "string" ? strBytes(p, true) : p.length;
-  // Espruino: a char above 0xFF is no byte (only builds with UTF-8 strings make them).
-  if (__ESPRUINO__ && typeof p == "string") for (var i = 0; i < n; i++) if (p.charCodeAt(i) > 255) return -1;
-  return n;
+  if (__ESPRUINO__) {
+    // A string's chars are its bytes; a char above 0xFF is none (only builds with UTF-8 strings make them).
+    for (var n = p ? p.length : 0, i = 0; typeof p == "string" && i < n; i++) if (p.charCodeAt(i) > 255) return -1;
+    return n;
+  }
+  return p == null ? 0 : typeof p == "string" ? strBytes(p, true) : p.length;
 }
 
-/** Writes a payload measured by payloadBytes; returns the end offset. */
-export function writePayload(b: Uint8Array, o: number, p: Payload | null | undefined): number {
+/**
+ * Writes a payload measured by payloadBytes at `o`, after its 16-bit length when `field`; returns
+ * the end offset. A string already measured (and found to fit) is not measured again.
+ */
+export function writePayload(b: Uint8Array, o: number, p: Payload | null | undefined, field?: any): number {
+  if (__ESPRUINO__) {
+    // Chars are bytes: the length is known before writing, and one loop serves strings and bytes.
+    var n = p ? p.length : 0, i = 0;
+    if (field) {
+      b[o++] = n >> 8;
+      b[o++] = n & 255;
+    }
+    for (; i < n; i++) b[o++] = typeof p == "string" ? p.charCodeAt(i) : (p as Uint8Array)[i];
+    return o;
+  }
+  if (field) {
+    var e = writePayload(b, o + 2, p), m = e - o - 2;
+    b[o] = m >> 8;
+    b[o + 1] = m & 255;
+    return e;
+  }
   if (p == null) return o;
   if (typeof p == "string") return writeStr(b, o, p);
   b.set(p, o);
   return o + p.length;
-}
-
-/**
- * Writes a string or bytes after room for its 16-bit length, then the length it took: a string
- * already measured (and found to fit) is not measured again.
- */
-export function writeField(b: Uint8Array, o: number, s: Payload): number {
-  var e = writePayload(b, o + 2, s), n = e - o - 2;
-  b[o] = n >> 8;
-  b[o + 1] = n & 255;
-  return e;
 }
 
 /** A payload as the codec takes it (an ArrayBuffer viewed as bytes); undefined for a type it cannot send. */

@@ -3,12 +3,8 @@
 
 /** True when `t` cannot be a topic name: empty or with a wildcard [MQTT-4.7.1-1, MQTT-4.7.3-1]. */
 export function badName(t: string): boolean {
-  if (!t) return true;
-  for (var i = 0; i < t.length; i++) {
-    var c = t.charCodeAt(i);
-    if (c == 35 || c == 43) return true; // '#', '+'
-  }
-  return false;
+  for (var i = 0; i < t.length; i++) if (t[i] == "#" || t[i] == "+") return true;
+  return !t;
 }
 
 /**
