@@ -8,8 +8,8 @@ import { Io } from "../client";
 
 /** What the adapter is built over: the board's globals, or the harness's fakes in tests. */
 export interface EspruinoEnv extends TimerEnv {
-  _net: () => any;
-  _tls: () => any;
+  /** require, for "net" and (only when the options ask for TLS) "tls". */
+  _req: (m: string) => any;
   _E: any;
 }
 
@@ -40,12 +40,12 @@ function closed(this: any) {
 }
 
 function openSocket(this: any, c: SocketSink, host: string, port: number, tls: any) {
-  var g = this._g, s: any, o: any = { host: host, port: port }, k: any;
+  var s: any, o: any = { host: host, port: port }, k: any;
   if (tls) {
     if (!__TLS__) throw { code: Err.NoTls };
     if (typeof tls == "object") for (k in tls) o[k] = tls[k];
   }
-  s = (tls ? g._tls() : g._net()).connect(o, opened);
+  s = this._g._req(__TLS__ && tls ? "tls" : "net").connect(o, opened);
   s._client = c;
   s.on("data", received);
   s.on("drain", drained);
@@ -61,14 +61,16 @@ function sub(b: string, a: number, e: number) {
 
 function write(this: any, s: any, b: Uint8Array, a: number, e: number) {
   // Bytes as the 8-bit string a socket takes (write() would send a typed array as text).
-  var t = this._g._E.toString(b.subarray(a, e));
-  if (t === undefined) throw { code: Err.NoMemory };
-  try {
-    s.write(t);
-  } catch (x) {
-    throw { code: Err.NoMemory, errno: x };
-  }
-  return false;
+  // Out of memory either way: no string (errno undefined), or write() threw.
+  var t = this._g._E.toString(b.subarray(a, e)), x;
+  if (t !== undefined)
+    try {
+      s.write(t);
+      return false;
+    } catch (y) {
+      x = y;
+    }
+  throw { code: Err.NoMemory, errno: x };
 }
 
 function close(s: any) {
@@ -82,12 +84,7 @@ export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
 /** The environment of a real board. */
 export function boardEnv(): EspruinoEnv {
   return {
-    _net: function () {
-      return require("net");
-    },
-    _tls: function () {
-      return require("tls");
-    },
+    _req: require,
     _E: E,
     _now: Date.now,
     _setInterval: setInterval,

@@ -217,7 +217,7 @@ function direct(rxSize = 512) {
     _setTimeout: (f: any, _ms?: number, a?: any) => f(a),
   };
   const p = ESP
-    ? espruinoPlatform({ ...env, _net: () => env._net, _tls: () => null, _E: { toString: (b: Uint8Array) => Buffer.from(b).toString("latin1") } } as any, 100)
+    ? espruinoPlatform({ ...env, _req: (m: string) => (m == "tls" ? null : env._net), _E: { toString: (b: Uint8Array) => Buffer.from(b).toString("latin1") } } as any, 100)
     : nodePlatform(env as any, 100);
   if (ESP) {
     // Espruino's net.connect takes a callback for the connection.
