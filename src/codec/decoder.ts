@@ -89,9 +89,9 @@ export function resetDecoder(d: Decoder): Decoder {
   return d;
 }
 
-/** Byte `i` of a packet: Espruino builds hold packets in 8-bit strings. */
-export function at(p: any, i: number): number {
-  return __ESPRUINO__ ? p.charCodeAt(i) : p[i];
+/** Byte `i` of a packet (Espruino builds hold packets in 8-bit strings), or with `w` the 16-bit number at `i`. */
+export function at(p: any, i: number, w?: any): number {
+  return w ? (at(p, i) << 8) | at(p, i + 1) : __ESPRUINO__ ? p.charCodeAt(i) : p[i];
 }
 
 function fail(d: Decoder, code: number): number {
@@ -108,20 +108,26 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
   var str = __ESPRUINO__ || typeof c == "string", b = d._buf, x, k, n: any;
   while (s < e && d._st != St.Dead) {
     var st = d._st;
-    if (st == St.Skip) {
-      k = e - s < d._skip ? e - s : d._skip;
-      s += k;
-      if (!(d._skip -= k)) d._st = St.Header;
-    } else if (st == St.Body) {
+    if (st > St.Length) {
+      // Body or Skip.
       if (__ESPRUINO__) {
-        // A string costs nothing between packets, where a buffer would hold its JsVars for good.
-        k = Math.min(e - s, d._need - d._n);
-        d._acc += (c as string).substring(s, (s += k));
-        if ((d._n += k) == d._need) {
-          n = d._acc;
-          d._acc = "";
-          done(d, n, 0);
+        // _skip bytes left of either. A body collects in a string, which costs nothing between
+        // packets, where a buffer would hold its JsVars for good.
+        k = e - s < d._skip ? e - s : d._skip;
+        if (st == St.Body) d._acc += (c as string).substring(s, s + k);
+        s += k;
+        if (!(d._skip -= k)) {
+          if (st == St.Skip) d._st = St.Header;
+          else {
+            n = d._acc;
+            d._acc = "";
+            done(d, n, 0);
+          }
         }
+      } else if (st == St.Skip) {
+        k = e - s < d._skip ? e - s : d._skip;
+        s += k;
+        if (!(d._skip -= k)) d._st = St.Header;
       } else {
         // A loop, not set(subarray()): a subarray is an object per chunk.
         for (k = d._n, n = d._need; k < n && s < e; ) b[k++] = str ? (c as string).charCodeAt(s++) : (c as Uint8Array)[s++];
@@ -148,7 +154,6 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
         }
         n = d._len;
         k = d._type;
-        d._n = 0;
         d._big = n > d._max;
         if (k == T.PUBLISH ? n < (d._flags & 6 ? 5 : 3) : k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) fail(d, Err.Size);
         else if ((__ESPRUINO__ || !str) && e - s >= n && !d._big) {
@@ -159,10 +164,16 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
         } else if (d._big && k != T.PUBLISH) fail(d, Err.TooLarge);
         else {
           // A PUBLISH longer than the buffer: as much as it holds, for its topic and id; then skipped.
-          d._need = d._big ? d._max : n;
           d._st = St.Body;
-          d._acc = "";
-          if (!n) done(d, b, 0);
+          if (__ESPRUINO__) {
+            // Never empty here: an empty body lies wholly inside any chunk.
+            d._skip = d._big ? d._max : n;
+            d._acc = "";
+          } else {
+            d._n = 0;
+            d._need = d._big ? d._max : n;
+            if (!n) done(d, b, 0);
+          }
         }
       }
     }
@@ -174,33 +185,33 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
  * Validates the complete packet (or the head of an oversize PUBLISH) whose body starts at `o` in
  * `p`, fills the fields and calls back; on a malformed packet the decoder is left Dead instead.
  */
-function done(d: Decoder, p: Uint8Array, o: number): void {
-  var k = d._type, e = o + (d._big ? d._need : d._len), id = 0, i = o + 2, ts = i, te;
+function done(d: Decoder, p: Uint8Array, o: number): any {
+  var k = d._type, e = o + (d._big ? d._max : d._len), id = 0, i = o + 2, ts = i, te, x;
   d._st = d._big ? St.Skip : St.Header;
-  d._skip = d._len - d._need;
+  d._skip = d._len - d._max;
   d._d = p;
   d._o = o;
   if (k == T.PUBLISH) {
-    te = ts + ((at(p, o) << 8) | at(p, o + 1));
+    te = ts + at(p, o, 1);
     i = te + (d._flags & 6 ? 2 : 0);
     // A topic and id that run past the packet, or past the buffer's worth of an oversize one.
-    if (i > e) return void fail(d, i > o + d._len ? Err.Size : Err.TooLarge);
-    if (d._flags & 6 && !(id = (at(p, te) << 8) | at(p, te + 1))) return void fail(d, Err.ZeroId);
+    if (i > e) return fail(d, i > o + d._len ? Err.Size : Err.TooLarge);
+    if (d._flags & 6 && !(id = at(p, te, 1))) return fail(d, Err.ZeroId);
     // Empty, a wildcard [MQTT-3.3.2-2] or U+0000 here; ill-formed UTF-8 where the decoder has a
     // checker (_u: the codec's and Node's decoders; the check piece on boards).
-    for (var j = ts; j < te; j++) if (at(p, j) == 35 || at(p, j) == 43 || !at(p, j)) te = 0;
-    if (ts >= te || (d._u && d._u(p, ts, te))) return void fail(d, Err.BadTopic);
+    for (var j = ts; j < te; j++) if ((x = at(p, j)) == 35 || x == 43 || !x) te = 0;
+    if (ts >= te || (d._u && d._u(p, ts, te))) return fail(d, Err.BadTopic);
     d._ts = ts;
     d._te = te;
     d._ps = i;
     d._pe = d._big ? i : e;
   } else if (k == T.CONNACK) {
-    if (at(p, o) & 0xfe || at(p, o + 1) > 5) return void fail(d, Err.Connack);
+    if (at(p, o) & 0xfe || at(p, o + 1) > 5) return fail(d, Err.Connack);
   } else if (k != T.PINGRESP) {
-    id = (at(p, o) << 8) | at(p, o + 1);
-    if (!id) return void fail(d, Err.ZeroId);
+    id = at(p, o, 1);
+    if (!id) return fail(d, Err.ZeroId);
     if (k == T.SUBACK) {
-      for (d._ps = i; i < e; i++) if (at(p, i) > 2 && at(p, i) != 0x80) return void fail(d, Err.Suback);
+      for (d._ps = i; i < e; i++) if ((x = at(p, i)) > 2 && x != 0x80) return fail(d, Err.Suback);
       d._pe = e;
     }
   }
