@@ -69,7 +69,7 @@ export interface Decoder {
 export function initDecoder(d: any, buf: Uint8Array | number, cb: (d: Decoder) => void): Decoder {
   // Espruino builds need only the capacity (a number will do): they collect in a string.
   d._max = (buf as any).length || buf;
-  d._buf = buf;
+  if (!__ESPRUINO__) d._buf = buf as Uint8Array;
   d._cb = cb;
   return resetDecoder(d);
 }

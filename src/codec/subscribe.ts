@@ -19,14 +19,15 @@ export function encodeSubscribe(b: Uint8Array, o: number, id: number, filters: s
     q = qos == null || typeof qos == "number" ? qos : qos[i];
     if (qos != null && q !== 0 && q !== 1 && q !== 2) return -Err.Qos; // [MQTT-3.8.3-4]
   }
-  return place(b, o, subscribePacket(id, filters, qos));
+  return place(b, o, subscribePacket(id, filters, typeof qos == "number" ? filters.map(() => qos) : qos));
 }
 
-/** The SUBSCRIBE (qos given) or UNSUBSCRIBE (qos null) of valid filters, in a buffer of its own. */
-export function subscribePacket(id: number, filters: string[], qos: any): Uint8Array {
+/** The SUBSCRIBE (`qos`, one per filter) or UNSUBSCRIBE (`qos` null) of valid filters, in a buffer of its own. */
+export function subscribePacket(id: number, filters: string[], qos: number[] | null): Uint8Array {
   for (var parts: any[] = [id >> 8, id & 255], i = 0; i < filters.length; i++) {
     parts.push(filters[i]);
-    if (qos != null) parts.push(typeof qos == "number" ? qos : qos[i]);
+    if (qos) parts.push(qos[i]);
   }
-  return packetOf(((qos != null ? T.SUBSCRIBE : T.UNSUBSCRIBE) << 4) | 2, parts);
+  // Flags 0010: SUBSCRIBE 0x82, UNSUBSCRIBE 0xA2.
+  return packetOf(qos ? (T.SUBSCRIBE << 4) | 2 : (T.UNSUBSCRIBE << 4) | 2, parts);
 }
