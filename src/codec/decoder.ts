@@ -71,7 +71,8 @@ export function initDecoder(d: any, buf: Uint8Array | number, cb: (d: Decoder) =
   d._max = (buf as any).length || buf;
   if (!__ESPRUINO__) d._buf = buf as Uint8Array;
   d._cb = cb;
-  return resetDecoder(d);
+  resetDecoder(d);
+  return d;
 }
 
 /** A decoder of its own over `buf`, which also refuses topics of ill-formed UTF-8. */
@@ -81,12 +82,13 @@ export function createDecoder(buf: Uint8Array, cb: (d: Decoder) => void): Decode
   return d;
 }
 
-/** Ready for a new connection's stream. */
-export function resetDecoder(d: Decoder): Decoder {
-  d._st = St.Header;
-  d._err = 0;
-  d._big = false;
-  return d;
+/**
+ * Ready for a new connection's stream; or, with an Err `code`, Dead after a malformed packet (the
+ * decoder's own use): one function for both. Returns `code`.
+ */
+export function resetDecoder(d: Decoder, code?: any): number {
+  d._st = code ? St.Dead : St.Header;
+  return (d._err = code || 0); // 0, not undefined: feed() returns it when the client marks the decoder Dead
 }
 
 /** Byte `i` of a packet (Espruino builds hold packets in 8-bit strings), or with `w` the 16-bit number at `i`. */
@@ -94,10 +96,7 @@ export function at(p: any, i: number, w?: any): number {
   return w ? (at(p, i) << 8) | at(p, i + 1) : __ESPRUINO__ ? p.charCodeAt(i) : p[i];
 }
 
-function fail(d: Decoder, code: number): number {
-  d._st = St.Dead;
-  return (d._err = code);
-}
+var fail = resetDecoder;
 
 /**
  * Feeds bytes s..e of `c`. Returns 0 when all were consumed, or the Err code of a malformed
