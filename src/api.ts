@@ -36,7 +36,7 @@ export function options(url: any, opts: any, def: Defaults): Options {
     bad = !(s > 0) || !hp[0] || hp.length + !(hp[1] > 0) > 2;
     o.host = o.host || hp[0];
     if (hp[1]) o.port = +hp[1];
-    if (s > 1) o.tls = o.tls || true;
+    o.tls = o.tls || s > 1; // the app's TLS options, or true for TLS schemes (false, not absent, for TCP)
   }
   if (o.clientId == null) {
     bad = bad || o.clean === false; // a random id can never resume a session

@@ -62,7 +62,7 @@ export function packetOf(first: number, parts: any[]): Uint8Array {
   // On Espruino a part's length is its bytes, and a number has none (NaN: one byte).
   for (var n = 0, i = 0, b, o; i < parts.length; i++) n += __ESPRUINO__ ? parts[i].length + 2 || 1 : typeof parts[i] == "number" ? 1 : 2 + payloadBytes(parts[i]);
   b = new Uint8Array(headerSize(n) + n);
-  for (o = writeHeader(b, 0, first, n), i = 0; i < parts.length; i++) o = typeof parts[i] == "number" ? ((b[o] = parts[i]), o + 1) : writePayload(b, o, parts[i], 1);
+  for (o = writeHeader(b, 0, first, n), i = 0; i < parts.length; i++) o = !__ESPRUINO__ && typeof parts[i] == "number" ? ((b[o] = parts[i]), o + 1) : writePayload(b, o, parts[i], 1);
   return b;
 }
 

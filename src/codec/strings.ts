@@ -118,13 +118,15 @@ export function payloadBytes(p: Payload | null | undefined): number {
 
 /**
  * Writes a payload measured by payloadBytes at `o`, after its 16-bit length when `field`; returns
- * the end offset. A string already measured (and found to fit) is not measured again.
+ * the end offset. A string already measured (and found to fit) is not measured again. On Espruino
+ * a number is written as one byte (a part of packetOf).
  */
-export function writePayload(b: Uint8Array, o: number, p: Payload | null | undefined, field?: any): number {
+export function writePayload(b: Uint8Array, o: number, p: any, field?: any): number {
   if (__ESPRUINO__) {
     // Chars are bytes: the length is known before writing, and one loop serves strings and bytes.
     var n = p ? p.length : 0, i = 0;
-    if (field) {
+    if (typeof p == "number") b[o++] = p;
+    else if (field) {
       b[o++] = n >> 8;
       b[o++] = n & 255;
     }
