@@ -13,12 +13,6 @@ export interface EspruinoEnv extends TimerEnv {
   _E: any;
 }
 
-/** Espruino's socket error codes [source]: -2 out of memory, -13/-14 TLS. */
-function code(e: any): number {
-  var c = e && e.code;
-  return c == -2 ? Err.NoMemory : c == -13 || c == -14 ? Err.Tls : Err.Socket;
-}
-
 // No closures: a function made inside another is copied into RAM each time it is made (about 10
 // JsVars each from Storage, measured), so the socket's listeners are module functions, called by
 // Espruino with the socket as `this`, which carries its client; the platform's methods are
@@ -32,8 +26,10 @@ function received(this: any, d: string) {
 function drained(this: any) {
   this._client._io(this, Io.Drain);
 }
+/** Espruino's socket error codes [source]: -2 out of memory, -13/-14 TLS; ours for them. */
 function failed(this: any, e: any) {
-  this._client._io(this, Io.Closed, code(e), e && e.code);
+  var c = e && e.code;
+  this._client._io(this, Io.Closed, c == -2 ? Err.NoMemory : __TLS__ && (c == -13 || c == -14) ? Err.Tls : Err.Socket, c);
 }
 function closed(this: any) {
   this._client._io(this, Io.Closed, 0);
