@@ -35,11 +35,8 @@ export function headerSize(n: number): number {
  */
 export function writeHeader(b: Uint8Array, o: number, first: number, n: number): number {
   b[o++] = first;
-  do {
-    var d = n & 127;
-    n >>>= 7;
-    b[o++] = n ? d | 128 : d;
-  } while (n);
+  do b[o++] = (n & 127) | (n > 127 ? 128 : 0);
+  while ((n >>>= 7));
   return o;
 }
 

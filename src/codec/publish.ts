@@ -11,8 +11,12 @@ import { badStr, Payload, payloadBytes, strBytes, writePayload } from "./strings
  * keeps the figure.
  */
 export function publishBody(topic: string, nt: number, payload: Payload | null | undefined, qos: number): number {
-  var np = payloadBytes(payload);
-  if (nt < 1 || nt > 65535 || badName(topic)) return -Err.Topic;
+  var np = __ESPRUINO__ ? (payload ? payload.length : 0) : payloadBytes(payload), i = 0;
+  // badName's loop, and on Espruino payloadBytes' (a char above 0xFF is no byte), in line: calls
+  // would be functions of their own in the bundle.
+  for (; i < topic.length; i++) if (topic[i] == "#" || topic[i] == "+") nt = 0;
+  if (__ESPRUINO__) for (i = 0; typeof payload == "string" && i < np; i++) if (payload.charCodeAt(i) > 255) np = -1;
+  if (nt < 1 || nt > 65535) return -Err.Topic;
   if (np < 0) return -Err.TooBig;
   np += 2 + nt + (qos ? 2 : 0);
   return np > MAX_LENGTH ? -Err.TooBig : np;
