@@ -104,7 +104,7 @@ var fail = resetDecoder;
  * 0, as soon as `_cb` marks it Dead (the client closing the connection from inside a handler).
  */
 export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): number {
-  var str = __ESPRUINO__ || typeof c == "string", b = d._buf, x, k, n: any;
+  var str = __ESPRUINO__ || typeof c == "string", b: any = __ESPRUINO__ ? 0 : d._buf, x, k, n: any;
   while (s < e && d._st != St.Dead) {
     var st = d._st;
     if (st > St.Length) {
@@ -149,29 +149,29 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
         d._len += (x & 127) << d._sh;
         if (x & 128) {
           if ((d._sh += 7) > 21) fail(d, Err.Length); // at most 4 bytes (2.2.3)
-          continue;
-        }
-        n = d._len;
-        k = d._type;
-        d._big = n > d._max;
-        if (k == T.PUBLISH ? n < (d._flags & 6 ? 5 : 3) : k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) fail(d, Err.Size);
-        else if ((__ESPRUINO__ || !str) && e - s >= n && !d._big) {
-          // Wholly inside this chunk: reported where it lies, without a copy. Only what the
-          // receive buffer could hold, so what is received never depends on how TCP cut the stream.
-          s += n;
-          done(d, c as Uint8Array, s - n);
-        } else if (d._big && k != T.PUBLISH) fail(d, Err.TooLarge);
-        else {
-          // A PUBLISH longer than the buffer: as much as it holds, for its topic and id; then skipped.
-          d._st = St.Body;
-          if (__ESPRUINO__) {
-            // Never empty here: an empty body lies wholly inside any chunk.
-            d._skip = d._big ? d._max : n;
-            d._acc = "";
-          } else {
-            d._n = 0;
-            d._need = d._big ? d._max : n;
-            if (!n) done(d, b, 0);
+        } else {
+          n = d._len;
+          k = d._type;
+          d._big = n > d._max;
+          if (k == T.PUBLISH ? n < (d._flags & 6 ? 5 : 3) : k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) fail(d, Err.Size);
+          else if ((__ESPRUINO__ || !str) && e - s >= n && !d._big) {
+            // Wholly inside this chunk: reported where it lies, without a copy. Only what the
+            // receive buffer could hold, so what is received never depends on how TCP cut the stream.
+            s += n;
+            done(d, c as Uint8Array, s - n);
+          } else if (d._big && k != T.PUBLISH) fail(d, Err.TooLarge);
+          else {
+            // A PUBLISH longer than the buffer: as much as it holds, for its topic and id; then skipped.
+            d._st = St.Body;
+            if (__ESPRUINO__) {
+              // Never empty here: an empty body lies wholly inside any chunk.
+              d._skip = d._big ? d._max : n;
+              d._acc = "";
+            } else {
+              d._n = 0;
+              d._need = d._big ? d._max : n;
+              if (!n) done(d, b, 0);
+            }
           }
         }
       }
