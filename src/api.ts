@@ -3,6 +3,7 @@
 import { Err } from "./errors";
 import { Client, Options, mqttError } from "./client";
 import { Platform } from "./platform/types";
+import { boardEnv, espruinoPlatform } from "./platform/espruino";
 
 /** A target's defaults: its buffer sizes and timing. */
 export interface Defaults {
@@ -52,12 +53,12 @@ export function options(url: any, opts: any, def: Defaults): Options {
   return o;
 }
 
-/** The `connect` a target exports, over its platform and defaults. */
-export function connector(p: () => Platform, def: Defaults) {
+/** The `connect` an Espruino target exports, with its defaults. */
+export function connector(def: Defaults) {
   var plat: Platform;
   return function (url?: any, opts?: any) {
-    // One platform object for every client, made with the first: it has no state, and on
-    // Espruino its functions would otherwise cost about 100 JsVars per client.
-    return new (Client as any)(options(url, opts, def), (plat = plat || p()));
+    // One platform object for every client, made with the first: it has no state, and its
+    // functions would otherwise cost about 100 JsVars per client.
+    return new (Client as any)(options(url, opts, def), (plat = plat || espruinoPlatform(boardEnv(), 1000)));
   };
 }
