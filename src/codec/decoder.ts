@@ -93,7 +93,8 @@ export function resetDecoder(d: Decoder, code?: any): number {
 
 /** Byte `i` of a packet (Espruino builds hold packets in 8-bit strings), or with `w` the 16-bit number at `i`. */
 export function at(p: any, i: number, w?: any): number {
-  return w ? (at(p, i) << 8) | at(p, i + 1) : __ESPRUINO__ ? p.charCodeAt(i) : p[i];
+  // Not recursive on Node, where it must stay small enough to be inlined.
+  return !__ESPRUINO__ ? (w ? (p[i] << 8) | p[i + 1] : p[i]) : w ? (at(p, i) << 8) | at(p, i + 1) : p.charCodeAt(i);
 }
 
 var fail = resetDecoder;

@@ -1,7 +1,6 @@
 // PUBLISH (3.3) and the acknowledgements that answer it (PUBACK, PUBREC, PUBREL, PUBCOMP).
 import { Err } from "../errors";
 import { headerSize, MAX_LENGTH, room, writeHeader, T } from "./packet";
-import { badName } from "./topic";
 import { badStr, Payload, payloadBytes, strBytes, writePayload } from "./strings";
 
 /**
@@ -11,10 +10,10 @@ import { badStr, Payload, payloadBytes, strBytes, writePayload } from "./strings
  * keeps the figure.
  */
 export function publishBody(topic: string, nt: number, payload: Payload | null | undefined, qos: number): number {
-  var np = __ESPRUINO__ ? (payload ? payload.length : 0) : payloadBytes(payload), i = 0;
+  var np = __ESPRUINO__ ? (payload ? payload.length : 0) : payloadBytes(payload), i = 0, c;
   // badName's loop, and on Espruino payloadBytes' (a char above 0xFF is no byte), in line: calls
   // would be functions of their own in the bundle.
-  for (; i < topic.length; i++) if (topic[i] == "#" || topic[i] == "+") nt = 0;
+  for (; i < topic.length; i++) if (__ESPRUINO__ ? topic[i] == "#" || topic[i] == "+" : (c = topic.charCodeAt(i)) == 35 || c == 43) nt = 0;
   if (__ESPRUINO__) for (i = 0; typeof payload == "string" && i < np; i++) if (payload.charCodeAt(i) > 255) np = -1;
   if (nt < 1 || nt > 65535) return -Err.Topic;
   if (np < 0) return -Err.TooBig;
@@ -22,9 +21,10 @@ export function publishBody(topic: string, nt: number, payload: Payload | null |
   return np > MAX_LENGTH ? -Err.TooBig : np;
 }
 
-/** publishBody with every check: the topic's UTF-8, then the QoS. */
+/** publishBody with every check, the topic's first (its UTF-8 too), then the QoS, then the payload. */
 function checkedBody(topic: string, payload: Payload | null | undefined, qos: number): number {
-  return badStr(topic) || badName(topic) ? -Err.Topic : qos !== 0 && qos !== 1 && qos !== 2 ? -Err.Qos : publishBody(topic, strBytes(topic), payload, qos);
+  var n = badStr(topic) ? -Err.Topic : publishBody(topic, strBytes(topic), payload, qos);
+  return n != -Err.Topic && qos !== 0 && qos !== 1 && qos !== 2 ? -Err.Qos : n;
 }
 
 /**

@@ -46,9 +46,8 @@ export function badUtf8(b: Uint8Array | string, s: number, e: number): boolean {
  * Espruino a string's chars are its bytes: its length, unchecked (badStr checks).
  */
 export function strBytes(s: string, bin?: boolean): number {
-  var l = s.length;
-  if (__ESPRUINO__) return l;
-  var n = 0;
+  if (__ESPRUINO__) return s.length;
+  var l = s.length, n = 0;
   for (var i = 0; i < l; i++) {
     var c = s.charCodeAt(i);
     if (c < 0x80) {
@@ -68,7 +67,7 @@ export function strBytes(s: string, bin?: boolean): number {
 
 /** True when `s` is not a string MQTT can carry: not a string, ill-formed, U+0000, over 65,535 bytes. */
 export function badStr(s: any): boolean {
-  var n = typeof s == "string" ? strBytes(s) : -1;
+  var n = typeof s != "string" ? -1 : __ESPRUINO__ ? s.length : strBytes(s);
   return n < 0 || n > 65535 || (__ESPRUINO__ && badUtf8(s, 0, n));
 }
 

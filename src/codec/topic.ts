@@ -3,7 +3,7 @@
 
 /** True when `t` cannot be a topic name: empty or with a wildcard [MQTT-4.7.1-1, MQTT-4.7.3-1]. */
 export function badName(t: string): boolean {
-  for (var i = 0; i < t.length; i++) if (t[i] == "#" || t[i] == "+") return true;
+  for (var i = 0, c; i < t.length; i++) if (__ESPRUINO__ ? t[i] == "#" || t[i] == "+" : (c = t.charCodeAt(i)) == 35 || c == 43) return true;
   return !t;
 }
 
