@@ -71,7 +71,7 @@ export function initDecoder(d: any, buf: Uint8Array | number, cb: (d: Decoder) =
   d._max = (buf as any).length || buf;
   if (!__ESPRUINO__) d._buf = buf as Uint8Array;
   d._cb = cb;
-  resetDecoder(d);
+  fail(d);
   return d;
 }
 
@@ -83,13 +83,14 @@ export function createDecoder(buf: Uint8Array, cb: (d: Decoder) => void): Decode
 }
 
 /**
- * Ready for a new connection's stream; or, with an Err `code`, Dead after a malformed packet (the
- * decoder's own use): one function for both. Returns `code`.
+ * Ready for a new connection's stream (exported as resetDecoder); or, with an Err `code`, Dead
+ * after a malformed packet (the decoder's own use): one function for both. Returns `code`.
  */
-export function resetDecoder(d: Decoder, code?: any): number {
+function fail(d: Decoder, code?: any): number {
   d._st = code ? St.Dead : St.Header;
   return (d._err = code || 0); // 0, not undefined: feed() returns it when the client marks the decoder Dead
 }
+export { fail as resetDecoder };
 
 /** Byte `i` of a packet (Espruino builds hold packets in 8-bit strings), or with `w` the 16-bit number at `i`. */
 export function at(p: any, i: number, w?: any): number {
@@ -97,7 +98,6 @@ export function at(p: any, i: number, w?: any): number {
   return !__ESPRUINO__ ? (w ? (p[i] << 8) | p[i + 1] : p[i]) : w ? (at(p, i) << 8) | at(p, i + 1) : p.charCodeAt(i);
 }
 
-var fail = resetDecoder;
 
 /**
  * Feeds bytes s..e of `c`. Returns 0 when all were consumed, or the Err code of a malformed
