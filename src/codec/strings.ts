@@ -9,34 +9,23 @@
  * or U+0000 [MQTT-1.5.3-2]. Chars above 0xFF in a string are rejected too (not bytes).
  */
 export function badUtf8(b: Uint8Array | string, s: number, e: number): boolean {
-  var str = typeof b == "string";
-  while (s < e) {
-    var c = str ? (b as string).charCodeAt(s++) : (b as Uint8Array)[s++];
-    if (c < 0x80) {
-      if (!c) return true;
-      continue;
-    }
-    var n, lo = 0x80, hi = 0xbf;
-    if (c < 0xc2) return true;
-    if (c < 0xe0) n = 1;
-    else if (c < 0xf0) {
-      n = 2;
-      if (c == 0xe0) lo = 0xa0;
-      else if (c == 0xed) hi = 0x9f;
-    } else if (c < 0xf5) {
-      n = 3;
-      if (c == 0xf0) lo = 0x90;
-      else if (c == 0xf4) hi = 0x8f;
-    } else return true;
-    while (n--) {
-      if (s >= e) return true;
-      c = str ? (b as string).charCodeAt(s++) : (b as Uint8Array)[s++];
+  // One pass, one byte at a time: `n` continuation bytes still expected, each in lo..hi (the
+  // first one's range narrowed after E0, ED, F0, F4: overlong forms, surrogates, past U+10FFFF).
+  for (var str = typeof b == "string", c, n = 0, lo = 0, hi = 0; s < e; ) {
+    c = str ? (b as string).charCodeAt(s++) : (b as Uint8Array)[s++];
+    if (n) {
       if (c < lo || c > hi) return true;
+      n--;
       lo = 0x80;
       hi = 0xbf;
-    }
+    } else if (c > 0x7f) {
+      if (c < 0xc2 || c > 0xf4) return true;
+      n = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+      lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+      hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    } else if (!c) return true;
   }
-  return false;
+  return n > 0;
 }
 
 /**
