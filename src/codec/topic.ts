@@ -12,15 +12,9 @@ export function badName(t: string): boolean {
  * [MQTT-4.7.1-2], '+' not a whole level [MQTT-4.7.1-3].
  */
 export function badFilter(f: string): boolean {
-  var l = f.length;
-  if (!l) return true;
-  for (var i = 0; i < l; i++) {
-    var c = f.charCodeAt(i);
-    if (c == 35 || c == 43) {
-      if ((i && f.charCodeAt(i - 1) != 47) || (i + 1 < l && (c == 35 || f.charCodeAt(i + 1) != 47))) return true;
-    }
-  }
-  return false;
+  for (var i = 0, l = f.length, c; i < l; i++)
+    if (((c = f[i]) == "#" || c == "+") && ((i && f[i - 1] != "/") || (i + 1 < l && (c == "#" || f[i + 1] != "/")))) return true;
+  return !l;
 }
 
 /**
