@@ -67,9 +67,12 @@ export interface Decoder {
  * the caller allocates once (16 bytes at least); `cb` receives every packet.
  */
 export function initDecoder(d: any, buf: Uint8Array | number, cb: (d: Decoder) => void): Decoder {
-  // Espruino builds need only the capacity (a number will do): they collect in a string.
-  d._max = (buf as any).length || buf;
-  if (!__ESPRUINO__) d._buf = buf as Uint8Array;
+  // Espruino builds need only the capacity (the client passes a number): they collect in a string.
+  if (__ESPRUINO__) d._max = buf;
+  else {
+    d._max = (buf as Uint8Array).length;
+    d._buf = buf as Uint8Array;
+  }
   d._cb = cb;
   fail(d);
   return d;
@@ -77,7 +80,7 @@ export function initDecoder(d: any, buf: Uint8Array | number, cb: (d: Decoder) =
 
 /** A decoder of its own over `buf`, which also refuses topics of ill-formed UTF-8. */
 export function createDecoder(buf: Uint8Array, cb: (d: Decoder) => void): Decoder {
-  var d = initDecoder({}, buf, cb);
+  var d = initDecoder({}, __ESPRUINO__ ? buf.length : buf, cb);
   d._u = badUtf8;
   return d;
 }
