@@ -1,11 +1,8 @@
 // ESP8266 boards: about 1,600 variables in all, no TLS. Small buffers; load it from Storage.
 export { Client } from "../src/client";
 import { connector } from "../src/api";
-import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
 
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: true, QOS1: true, TLS: false };
 
-export var connect = connector(function () {
-  return espruinoPlatform(boardEnv(), 1000);
-}, { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2 });
+export var connect = connector({ rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2 });

@@ -1,11 +1,8 @@
 // STM32 boards: Espruino Pico (5,100 variables) and Espruino WiFi (8,190), TLS where the firmware has it.
 export { Client } from "../src/client";
 import { connector } from "../src/api";
-import { boardEnv, espruinoPlatform } from "../src/platform/espruino";
 
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: true, QOS1: true, TLS: true };
 
-export var connect = connector(function () {
-  return espruinoPlatform(boardEnv(), 1000);
-}, { rxSize: 1536, outboxSize: 2048, queueSize: 8, inflight: 2 });
+export var connect = connector({ rxSize: 1536, outboxSize: 2048, queueSize: 8, inflight: 2 });

@@ -51,10 +51,11 @@ export function encodeConnect(b: Uint8Array, o: number, c: ConnectFields): numbe
 /** A valid CONNECT (the caller checked it, or trusts it) in a buffer of its own; ArrayBuffer payloads are taken too. */
 export function connectPacket(c: ConnectFields): Uint8Array {
   var w = c.will, u = c.username, pw = u != null ? payloadOf(c.password) : null, ka = c.keepalive;
-  // Protocol name and level 4, flags, keepalive; then [MQTT-3.1.3-1] id, will topic, will message, user, password.
-  var parts: any[] = ["MQTT", 4, (c.clean ? 2 : 0) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (u != null ? 128 : 0) | (pw != null ? 64 : 0), ka >> 8, ka & 255, c.clientId];
-  if (w) parts.push(w.topic, payloadOf(w.payload) || "");
-  if (u != null) parts.push(u);
-  if (pw != null) parts.push(pw);
+  // Protocol name and level 4, flags (set below), keepalive; then [MQTT-3.1.3-1] id, will topic,
+  // will message, user, password.
+  var parts: any[] = ["MQTT", 4, c.clean ? 2 : 0, ka >> 8, ka & 255, c.clientId];
+  if (w) parts.push(w.topic, payloadOf(w.payload) || ""), (parts[2] |= 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0));
+  if (u != null) parts.push(u), (parts[2] |= 128);
+  if (pw != null) parts.push(pw), (parts[2] |= 64);
   return packetOf(T.CONNECT << 4, parts);
 }

@@ -67,37 +67,40 @@ export interface Decoder {
  * the caller allocates once (16 bytes at least); `cb` receives every packet.
  */
 export function initDecoder(d: any, buf: Uint8Array | number, cb: (d: Decoder) => void): Decoder {
-  // Espruino builds need only the capacity (a number will do): they collect in a string.
-  d._max = (buf as any).length || buf;
-  d._buf = buf;
+  // Espruino builds need only the capacity (the client passes a number): they collect in a string.
+  if (__ESPRUINO__) d._max = buf;
+  else {
+    d._max = (buf as Uint8Array).length;
+    d._buf = buf as Uint8Array;
+  }
   d._cb = cb;
-  return resetDecoder(d);
+  fail(d);
+  return d;
 }
 
 /** A decoder of its own over `buf`, which also refuses topics of ill-formed UTF-8. */
 export function createDecoder(buf: Uint8Array, cb: (d: Decoder) => void): Decoder {
-  var d = initDecoder({}, buf, cb);
+  var d = initDecoder({}, __ESPRUINO__ ? buf.length : buf, cb);
   d._u = badUtf8;
   return d;
 }
 
-/** Ready for a new connection's stream. */
-export function resetDecoder(d: Decoder): Decoder {
-  d._st = St.Header;
-  d._err = 0;
-  d._big = false;
-  return d;
+/**
+ * Ready for a new connection's stream (exported as resetDecoder); or, with an Err `code`, Dead
+ * after a malformed packet (the decoder's own use): one function for both. Returns `code`.
+ */
+function fail(d: Decoder, code?: any): number {
+  d._st = code ? St.Dead : St.Header;
+  return (d._err = code || 0); // 0, not undefined: feed() returns it when the client marks the decoder Dead
+}
+export { fail as resetDecoder };
+
+/** Byte `i` of a packet (Espruino builds hold packets in 8-bit strings), or with `w` the 16-bit number at `i`. */
+export function at(p: any, i: number, w?: any): number {
+  // Not recursive on Node, where it must stay small enough to be inlined.
+  return !__ESPRUINO__ ? (w ? (p[i] << 8) | p[i + 1] : p[i]) : w ? (at(p, i) << 8) | at(p, i + 1) : p.charCodeAt(i);
 }
 
-/** Byte `i` of a packet: Espruino builds hold packets in 8-bit strings. */
-export function at(p: any, i: number): number {
-  return __ESPRUINO__ ? p.charCodeAt(i) : p[i];
-}
-
-function fail(d: Decoder, code: number): number {
-  d._st = St.Dead;
-  return (d._err = code);
-}
 
 /**
  * Feeds bytes s..e of `c`. Returns 0 when all were consumed, or the Err code of a malformed
@@ -105,23 +108,29 @@ function fail(d: Decoder, code: number): number {
  * 0, as soon as `_cb` marks it Dead (the client closing the connection from inside a handler).
  */
 export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): number {
-  var str = __ESPRUINO__ || typeof c == "string", b = d._buf, x, k, n: any;
+  var str = __ESPRUINO__ || typeof c == "string", b: any = __ESPRUINO__ ? 0 : d._buf, x, k, n: any;
   while (s < e && d._st != St.Dead) {
     var st = d._st;
-    if (st == St.Skip) {
-      k = e - s < d._skip ? e - s : d._skip;
-      s += k;
-      if (!(d._skip -= k)) d._st = St.Header;
-    } else if (st == St.Body) {
+    if (st > St.Length) {
+      // Body or Skip.
       if (__ESPRUINO__) {
-        // A string costs nothing between packets, where a buffer would hold its JsVars for good.
-        k = Math.min(e - s, d._need - d._n);
-        d._acc += (c as string).substring(s, (s += k));
-        if ((d._n += k) == d._need) {
-          n = d._acc;
-          d._acc = "";
-          done(d, n, 0);
+        // _skip bytes left of either. A body collects in a string, which costs nothing between
+        // packets, where a buffer would hold its JsVars for good.
+        k = e - s < d._skip ? e - s : d._skip;
+        if (st == St.Body) d._acc += (c as string).substring(s, s + k);
+        s += k;
+        if (!(d._skip -= k)) {
+          if (st == St.Skip) d._st = St.Header;
+          else {
+            n = d._acc;
+            d._acc = "";
+            done(d, n, 0);
+          }
         }
+      } else if (st == St.Skip) {
+        k = e - s < d._skip ? e - s : d._skip;
+        s += k;
+        if (!(d._skip -= k)) d._st = St.Header;
       } else {
         // A loop, not set(subarray()): a subarray is an object per chunk.
         for (k = d._n, n = d._need; k < n && s < e; ) b[k++] = str ? (c as string).charCodeAt(s++) : (c as Uint8Array)[s++];
@@ -144,25 +153,30 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
         d._len += (x & 127) << d._sh;
         if (x & 128) {
           if ((d._sh += 7) > 21) fail(d, Err.Length); // at most 4 bytes (2.2.3)
-          continue;
-        }
-        n = d._len;
-        k = d._type;
-        d._n = 0;
-        d._big = n > d._max;
-        if (k == T.PUBLISH ? n < (d._flags & 6 ? 5 : 3) : k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) fail(d, Err.Size);
-        else if ((__ESPRUINO__ || !str) && e - s >= n && !d._big) {
-          // Wholly inside this chunk: reported where it lies, without a copy. Only what the
-          // receive buffer could hold, so what is received never depends on how TCP cut the stream.
-          s += n;
-          done(d, c as Uint8Array, s - n);
-        } else if (d._big && k != T.PUBLISH) fail(d, Err.TooLarge);
-        else {
-          // A PUBLISH longer than the buffer: as much as it holds, for its topic and id; then skipped.
-          d._need = d._big ? d._max : n;
-          d._st = St.Body;
-          d._acc = "";
-          if (!n) done(d, b, 0);
+        } else {
+          n = d._len;
+          k = d._type;
+          d._big = n > d._max;
+          if (k == T.PUBLISH ? n < (d._flags & 6 ? 5 : 3) : k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) fail(d, Err.Size);
+          else if ((__ESPRUINO__ || !str) && e - s >= n && !d._big) {
+            // Wholly inside this chunk: reported where it lies, without a copy. Only what the
+            // receive buffer could hold, so what is received never depends on how TCP cut the stream.
+            s += n;
+            done(d, c as Uint8Array, s - n);
+          } else if (d._big && k != T.PUBLISH) fail(d, Err.TooLarge);
+          else {
+            // A PUBLISH longer than the buffer: as much as it holds, for its topic and id; then skipped.
+            d._st = St.Body;
+            if (__ESPRUINO__) {
+              // Never empty here: an empty body lies wholly inside any chunk.
+              d._skip = d._big ? d._max : n;
+              d._acc = "";
+            } else {
+              d._n = 0;
+              d._need = d._big ? d._max : n;
+              if (!n) done(d, b, 0);
+            }
+          }
         }
       }
     }
@@ -174,33 +188,33 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
  * Validates the complete packet (or the head of an oversize PUBLISH) whose body starts at `o` in
  * `p`, fills the fields and calls back; on a malformed packet the decoder is left Dead instead.
  */
-function done(d: Decoder, p: Uint8Array, o: number): void {
-  var k = d._type, e = o + (d._big ? d._need : d._len), id = 0, i = o + 2, ts = i, te;
+function done(d: Decoder, p: Uint8Array, o: number): any {
+  var k = d._type, e = o + (d._big ? d._max : d._len), id = 0, i = o + 2, ts = i, te, x;
   d._st = d._big ? St.Skip : St.Header;
-  d._skip = d._len - d._need;
+  d._skip = d._len - d._max;
   d._d = p;
   d._o = o;
   if (k == T.PUBLISH) {
-    te = ts + ((at(p, o) << 8) | at(p, o + 1));
+    te = ts + at(p, o, 1);
     i = te + (d._flags & 6 ? 2 : 0);
     // A topic and id that run past the packet, or past the buffer's worth of an oversize one.
-    if (i > e) return void fail(d, i > o + d._len ? Err.Size : Err.TooLarge);
-    if (d._flags & 6 && !(id = (at(p, te) << 8) | at(p, te + 1))) return void fail(d, Err.ZeroId);
+    if (i > e) return fail(d, i > o + d._len ? Err.Size : Err.TooLarge);
+    if (d._flags & 6 && !(id = at(p, te, 1))) return fail(d, Err.ZeroId);
     // Empty, a wildcard [MQTT-3.3.2-2] or U+0000 here; ill-formed UTF-8 where the decoder has a
     // checker (_u: the codec's and Node's decoders; the check piece on boards).
-    for (var j = ts; j < te; j++) if (at(p, j) == 35 || at(p, j) == 43 || !at(p, j)) te = 0;
-    if (ts >= te || (d._u && d._u(p, ts, te))) return void fail(d, Err.BadTopic);
+    for (var j = ts; j < te; j++) if ((x = at(p, j)) == 35 || x == 43 || !x) te = 0;
+    if (ts >= te || (d._u && d._u(p, ts, te))) return fail(d, Err.BadTopic);
     d._ts = ts;
     d._te = te;
     d._ps = i;
     d._pe = d._big ? i : e;
   } else if (k == T.CONNACK) {
-    if (at(p, o) & 0xfe || at(p, o + 1) > 5) return void fail(d, Err.Connack);
+    if (at(p, o) & 0xfe || at(p, o + 1) > 5) return fail(d, Err.Connack);
   } else if (k != T.PINGRESP) {
-    id = (at(p, o) << 8) | at(p, o + 1);
-    if (!id) return void fail(d, Err.ZeroId);
+    id = at(p, o, 1);
+    if (!id) return fail(d, Err.ZeroId);
     if (k == T.SUBACK) {
-      for (d._ps = i; i < e; i++) if (at(p, i) > 2 && at(p, i) != 0x80) return void fail(d, Err.Suback);
+      for (d._ps = i; i < e; i++) if ((x = at(p, i)) > 2 && x != 0x80) return fail(d, Err.Suback);
       d._pe = e;
     }
   }

@@ -1,7 +1,7 @@
 // The fixed header shared by every packet: type and flags, then the Remaining Length; and the
 // packets sent once in a while (CONNECT, SUBSCRIBE, UNSUBSCRIBE) built from a list of parts.
 import { Err } from "../errors";
-import { payloadBytes, writeField } from "./strings";
+import { payloadBytes, writePayload } from "./strings";
 
 /** Control packet types (first byte's high nibble). Inlined by the compiler. */
 export const enum T {
@@ -35,11 +35,8 @@ export function headerSize(n: number): number {
  */
 export function writeHeader(b: Uint8Array, o: number, first: number, n: number): number {
   b[o++] = first;
-  do {
-    var d = n & 127;
-    n >>>= 7;
-    b[o++] = n ? d | 128 : d;
-  } while (n);
+  do b[o++] = (n & 127) | (n > 127 ? 128 : 0);
+  while ((n >>>= 7));
   return o;
 }
 
@@ -59,9 +56,10 @@ export function room(b: Uint8Array, o: number, n: number): number {
  * of code they save.
  */
 export function packetOf(first: number, parts: any[]): Uint8Array {
-  for (var n = 0, i = 0, b, o; i < parts.length; i++) n += typeof parts[i] == "number" ? 1 : 2 + payloadBytes(parts[i]);
+  // On Espruino a part's length is its bytes, and a number has none (NaN: one byte).
+  for (var n = 0, i = 0, b, o; i < parts.length; i++) n += __ESPRUINO__ ? parts[i].length + 2 || 1 : typeof parts[i] == "number" ? 1 : 2 + payloadBytes(parts[i]);
   b = new Uint8Array(headerSize(n) + n);
-  for (o = writeHeader(b, 0, first, n), i = 0; i < parts.length; i++) o = typeof parts[i] == "number" ? ((b[o] = parts[i]), o + 1) : writeField(b, o, parts[i]);
+  for (o = writeHeader(b, 0, first, n), i = 0; i < parts.length; i++) o = !__ESPRUINO__ && typeof parts[i] == "number" ? ((b[o] = parts[i]), o + 1) : writePayload(b, o, parts[i], 1);
   return b;
 }
 

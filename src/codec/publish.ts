@@ -1,21 +1,30 @@
 // PUBLISH (3.3) and the acknowledgements that answer it (PUBACK, PUBREC, PUBREL, PUBCOMP).
 import { Err } from "../errors";
 import { headerSize, MAX_LENGTH, room, writeHeader, T } from "./packet";
-import { badName } from "./topic";
-import { badStr, Payload, payloadBytes, strBytes, writeField, writePayload } from "./strings";
+import { badStr, Payload, payloadBytes, strBytes, writePayload } from "./strings";
 
 /**
  * Remaining Length of a PUBLISH whose topic takes `nt` bytes (strBytes), or a negative Err when
- * topic, QoS or payload are invalid (a topic's UTF-8 is badStr's to check). The caller measures
- * the topic once and keeps the figure.
+ * topic or payload are invalid (a topic's UTF-8 is badStr's to check, the QoS the caller's: the
+ * client checks it against what the target supports). The caller measures the topic once and
+ * keeps the figure.
  */
 export function publishBody(topic: string, nt: number, payload: Payload | null | undefined, qos: number): number {
-  var np = payloadBytes(payload);
-  if (nt < 1 || nt > 65535 || badName(topic)) return -Err.Topic;
-  if (qos !== 0 && qos !== 1 && qos !== 2) return -Err.Qos;
+  var np = __ESPRUINO__ ? (payload ? payload.length : 0) : payloadBytes(payload), i = 0, c;
+  // badName's loop, and on Espruino payloadBytes' (a char above 0xFF is no byte), in line: calls
+  // would be functions of their own in the bundle.
+  for (; i < topic.length; i++) if (__ESPRUINO__ ? topic[i] == "#" || topic[i] == "+" : (c = topic.charCodeAt(i)) == 35 || c == 43) nt = 0;
+  if (__ESPRUINO__) for (i = 0; typeof payload == "string" && i < np; i++) if (payload.charCodeAt(i) > 255) np = -1;
+  if (nt < 1 || nt > 65535) return -Err.Topic;
   if (np < 0) return -Err.TooBig;
   np += 2 + nt + (qos ? 2 : 0);
   return np > MAX_LENGTH ? -Err.TooBig : np;
+}
+
+/** publishBody with every check, the topic's first (its UTF-8 too), then the QoS, then the payload. */
+function checkedBody(topic: string, payload: Payload | null | undefined, qos: number): number {
+  var n = badStr(topic) ? -Err.Topic : publishBody(topic, strBytes(topic), payload, qos);
+  return n != -Err.Topic && qos !== 0 && qos !== 1 && qos !== 2 ? -Err.Qos : n;
 }
 
 /**
@@ -23,7 +32,7 @@ export function publishBody(topic: string, nt: number, payload: Payload | null |
  * invalid: lets a caller reserve exactly that room before encoding.
  */
 export function publishSize(topic: string, payload: Payload | null | undefined, qos: number): number {
-  var n = badStr(topic) ? -Err.Topic : publishBody(topic, strBytes(topic), payload, qos);
+  var n = checkedBody(topic, payload, qos);
   return n < 0 ? n : headerSize(n) + n;
 }
 
@@ -46,7 +55,7 @@ export function encodePublish(
   dup: boolean,
   id: number
 ): number {
-  var n = badStr(topic) ? -Err.Topic : publishBody(topic, strBytes(topic), payload, qos);
+  var n = checkedBody(topic, payload, qos);
   if (n < 0) return n;
   if (qos ? badId(id) : dup) return -Err.Options;
   o = room(b, o, n);
@@ -56,7 +65,7 @@ export function encodePublish(
 /** Writes a PUBLISH of Remaining Length `n` (publishBody) at `o`, already known to fit; returns the end. */
 export function writePublish(b: Uint8Array, o: number, topic: string, payload: Payload | null | undefined, qos: number, retain: any, dup: boolean, id: number, n: number): number {
   o = writeHeader(b, o, (T.PUBLISH << 4) | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), n);
-  o = writeField(b, o, topic);
+  o = writePayload(b, o, topic, 1);
   if (qos) {
     b[o++] = id >> 8;
     b[o++] = id & 255;

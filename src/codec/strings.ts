@@ -9,34 +9,23 @@
  * or U+0000 [MQTT-1.5.3-2]. Chars above 0xFF in a string are rejected too (not bytes).
  */
 export function badUtf8(b: Uint8Array | string, s: number, e: number): boolean {
-  var str = typeof b == "string";
-  while (s < e) {
-    var c = str ? (b as string).charCodeAt(s++) : (b as Uint8Array)[s++];
-    if (c < 0x80) {
-      if (!c) return true;
-      continue;
-    }
-    var n, lo = 0x80, hi = 0xbf;
-    if (c < 0xc2) return true;
-    if (c < 0xe0) n = 1;
-    else if (c < 0xf0) {
-      n = 2;
-      if (c == 0xe0) lo = 0xa0;
-      else if (c == 0xed) hi = 0x9f;
-    } else if (c < 0xf5) {
-      n = 3;
-      if (c == 0xf0) lo = 0x90;
-      else if (c == 0xf4) hi = 0x8f;
-    } else return true;
-    while (n--) {
-      if (s >= e) return true;
-      c = str ? (b as string).charCodeAt(s++) : (b as Uint8Array)[s++];
+  // One pass, one byte at a time: `n` continuation bytes still expected, each in lo..hi (the
+  // first one's range narrowed after E0, ED, F0, F4: overlong forms, surrogates, past U+10FFFF).
+  for (var str = typeof b == "string", c, n = 0, lo = 0, hi = 0; s < e; ) {
+    c = str ? (b as string).charCodeAt(s++) : (b as Uint8Array)[s++];
+    if (n) {
       if (c < lo || c > hi) return true;
+      n--;
       lo = 0x80;
       hi = 0xbf;
-    }
+    } else if (c > 0x7f) {
+      if (c < 0xc2 || c > 0xf4) return true;
+      n = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+      lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+      hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    } else if (!c) return true;
   }
-  return false;
+  return n > 0;
 }
 
 /**
@@ -46,9 +35,8 @@ export function badUtf8(b: Uint8Array | string, s: number, e: number): boolean {
  * Espruino a string's chars are its bytes: its length, unchecked (badStr checks).
  */
 export function strBytes(s: string, bin?: boolean): number {
-  var l = s.length;
-  if (__ESPRUINO__) return l;
-  var n = 0;
+  if (__ESPRUINO__) return s.length;
+  var l = s.length, n = 0;
   for (var i = 0; i < l; i++) {
     var c = s.charCodeAt(i);
     if (c < 0x80) {
@@ -68,7 +56,7 @@ export function strBytes(s: string, bin?: boolean): number {
 
 /** True when `s` is not a string MQTT can carry: not a string, ill-formed, U+0000, over 65,535 bytes. */
 export function badStr(s: any): boolean {
-  var n = typeof s == "string" ? strBytes(s) : -1;
+  var n = typeof s != "string" ? -1 : __ESPRUINO__ ? s.length : strBytes(s);
   return n < 0 || n > 65535 || (__ESPRUINO__ && badUtf8(s, 0, n));
 }
 
@@ -108,29 +96,41 @@ export type Payload = Uint8Array | string;
 
 /** Bytes a payload takes, or -1 when a string payload cannot be written as bytes. */
 export function payloadBytes(p: Payload | null | undefined): number {
-  var n = p == null ? 0 : typeof p == "string" ? strBytes(p, true) : p.length;
-  // Espruino: a char above 0xFF is no byte (only builds with UTF-8 strings make them).
-  if (__ESPRUINO__ && typeof p == "string") for (var i = 0; i < n; i++) if (p.charCodeAt(i) > 255) return -1;
-  return n;
+  if (__ESPRUINO__) {
+    // A string's chars are its bytes; a char above 0xFF is none (only builds with UTF-8 strings make them).
+    for (var n = p ? p.length : 0, i = 0; typeof p == "string" && i < n; i++) if (p.charCodeAt(i) > 255) return -1;
+    return n;
+  }
+  return p == null ? 0 : typeof p == "string" ? strBytes(p, true) : p.length;
 }
 
-/** Writes a payload measured by payloadBytes; returns the end offset. */
-export function writePayload(b: Uint8Array, o: number, p: Payload | null | undefined): number {
+/**
+ * Writes a payload measured by payloadBytes at `o`, after its 16-bit length when `field`; returns
+ * the end offset. A string already measured (and found to fit) is not measured again. On Espruino
+ * a number is written as one byte (a part of packetOf).
+ */
+export function writePayload(b: Uint8Array, o: number, p: any, field?: any): number {
+  if (__ESPRUINO__) {
+    // Chars are bytes: the length is known before writing, and one loop serves strings and bytes.
+    var n = p ? p.length : 0, i = 0;
+    if (typeof p == "number") b[o++] = p;
+    else if (field) {
+      b[o++] = n >> 8;
+      b[o++] = n & 255;
+    }
+    for (; i < n; i++) b[o++] = typeof p == "string" ? p.charCodeAt(i) : (p as Uint8Array)[i];
+    return o;
+  }
+  if (field) {
+    var e = writePayload(b, o + 2, p), m = e - o - 2;
+    b[o] = m >> 8;
+    b[o + 1] = m & 255;
+    return e;
+  }
   if (p == null) return o;
   if (typeof p == "string") return writeStr(b, o, p);
   b.set(p, o);
   return o + p.length;
-}
-
-/**
- * Writes a string or bytes after room for its 16-bit length, then the length it took: a string
- * already measured (and found to fit) is not measured again.
- */
-export function writeField(b: Uint8Array, o: number, s: Payload): number {
-  var e = writePayload(b, o + 2, s), n = e - o - 2;
-  b[o] = n >> 8;
-  b[o + 1] = n & 255;
-  return e;
 }
 
 /** A payload as the codec takes it (an ArrayBuffer viewed as bytes); undefined for a type it cannot send. */

@@ -19,14 +19,19 @@ export function encodeSubscribe(b: Uint8Array, o: number, id: number, filters: s
     q = qos == null || typeof qos == "number" ? qos : qos[i];
     if (qos != null && q !== 0 && q !== 1 && q !== 2) return -Err.Qos; // [MQTT-3.8.3-4]
   }
-  return place(b, o, subscribePacket(id, filters, qos));
+  // Espruino builds take one QoS per filter only (what the client passes).
+  return place(b, o, subscribePacket(id, filters, __ESPRUINO__ && typeof qos == "number" ? filters.map(() => qos) : qos));
 }
 
-/** The SUBSCRIBE (qos given) or UNSUBSCRIBE (qos null) of valid filters, in a buffer of its own. */
+/**
+ * The SUBSCRIBE (`qos`: one per filter, or on Node one number for all) or UNSUBSCRIBE (`qos` null)
+ * of valid filters, in a buffer of its own.
+ */
 export function subscribePacket(id: number, filters: string[], qos: any): Uint8Array {
   for (var parts: any[] = [id >> 8, id & 255], i = 0; i < filters.length; i++) {
     parts.push(filters[i]);
-    if (qos != null) parts.push(typeof qos == "number" ? qos : qos[i]);
+    if (__ESPRUINO__ ? qos : qos != null) parts.push(__ESPRUINO__ || typeof qos != "number" ? qos[i] : qos);
   }
-  return packetOf(((qos != null ? T.SUBSCRIBE : T.UNSUBSCRIBE) << 4) | 2, parts);
+  // Flags 0010: SUBSCRIBE 0x82, UNSUBSCRIBE 0xA2.
+  return packetOf((__ESPRUINO__ ? qos : qos != null) ? (T.SUBSCRIBE << 4) | 2 : (T.UNSUBSCRIBE << 4) | 2, parts);
 }

@@ -3,12 +3,8 @@
 
 /** True when `t` cannot be a topic name: empty or with a wildcard [MQTT-4.7.1-1, MQTT-4.7.3-1]. */
 export function badName(t: string): boolean {
-  if (!t) return true;
-  for (var i = 0; i < t.length; i++) {
-    var c = t.charCodeAt(i);
-    if (c == 35 || c == 43) return true; // '#', '+'
-  }
-  return false;
+  for (var i = 0, c; i < t.length; i++) if (__ESPRUINO__ ? t[i] == "#" || t[i] == "+" : (c = t.charCodeAt(i)) == 35 || c == 43) return true;
+  return !t;
 }
 
 /**
@@ -16,15 +12,9 @@ export function badName(t: string): boolean {
  * [MQTT-4.7.1-2], '+' not a whole level [MQTT-4.7.1-3].
  */
 export function badFilter(f: string): boolean {
-  var l = f.length;
-  if (!l) return true;
-  for (var i = 0; i < l; i++) {
-    var c = f.charCodeAt(i);
-    if (c == 35 || c == 43) {
-      if ((i && f.charCodeAt(i - 1) != 47) || (i + 1 < l && (c == 35 || f.charCodeAt(i + 1) != 47))) return true;
-    }
-  }
-  return false;
+  for (var i = 0, l = f.length, c; i < l; i++)
+    if (((c = f[i]) == "#" || c == "+") && ((i && f[i - 1] != "/") || (i + 1 < l && (c == "#" || f[i + 1] != "/")))) return true;
+  return !l;
 }
 
 /**

@@ -1,22 +1,16 @@
 // The Espruino adapter. Sockets deliver and take Strings (one char per byte): incoming chunks go
-// to the decoder as they are, outgoing bytes become one flat string with E.toString (write()
-// would send a typed array as comma-separated text). write() returns false; `drain` says when to
-// go on. Errors are {code, message} with negative codes; TLS comes from require("tls").
+// to the decoder as they are, and the client's packets are strings already (codec/text.ts; a
+// Uint8Array written would be sent as comma-separated text). write() returns false; `drain` says
+// when to go on. Errors are {code, message} with negative codes; TLS comes from require("tls").
 import { Err } from "../errors";
 import { Platform, SocketSink, TimerEnv } from "./types";
 import { Io } from "../client";
 
 /** What the adapter is built over: the board's globals, or the harness's fakes in tests. */
 export interface EspruinoEnv extends TimerEnv {
-  _net: () => any;
-  _tls: () => any;
+  /** require, for "net" and (only when the options ask for TLS) "tls". */
+  _req: (m: string) => any;
   _E: any;
-}
-
-/** Espruino's socket error codes [source]: -2 out of memory, -13/-14 TLS. */
-function code(e: any): number {
-  var c = e && e.code;
-  return c == -2 ? Err.NoMemory : c == -13 || c == -14 ? Err.Tls : Err.Socket;
 }
 
 // No closures: a function made inside another is copied into RAM each time it is made (about 10
@@ -32,20 +26,22 @@ function received(this: any, d: string) {
 function drained(this: any) {
   this._client._io(this, Io.Drain);
 }
+/** Espruino's socket error codes [source]: -2 out of memory, -13/-14 TLS; ours for them. */
 function failed(this: any, e: any) {
-  this._client._io(this, Io.Closed, code(e), e && e.code);
+  var c = e && e.code;
+  this._client._io(this, Io.Closed, c == -2 ? Err.NoMemory : __TLS__ && (c == -13 || c == -14) ? Err.Tls : Err.Socket, c);
 }
 function closed(this: any) {
   this._client._io(this, Io.Closed, 0);
 }
 
 function openSocket(this: any, c: SocketSink, host: string, port: number, tls: any) {
-  var g = this._g, s: any, o: any = { host: host, port: port }, k: any;
+  var s: any, o: any = { host: host, port: port }, k: any;
   if (tls) {
     if (!__TLS__) throw { code: Err.NoTls };
     if (typeof tls == "object") for (k in tls) o[k] = tls[k];
   }
-  s = (tls ? g._tls() : g._net()).connect(o, opened);
+  s = this._g._req(__TLS__ && tls ? "tls" : "net").connect(o, opened);
   s._client = c;
   s.on("data", received);
   s.on("drain", drained);
@@ -80,12 +76,7 @@ export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
 /** The environment of a real board. */
 export function boardEnv(): EspruinoEnv {
   return {
-    _net: function () {
-      return require("net");
-    },
-    _tls: function () {
-      return require("tls");
-    },
+    _req: require,
     _E: E,
     _now: Date.now,
     _setInterval: setInterval,

@@ -42,8 +42,7 @@ export function rig(simOpts: any = {}): Rig {
     MODE == "espruino"
       ? espruinoPlatform(
           {
-            _net: () => sim.net,
-            _tls: () => sim.tls,
+            _req: (m: string) => (m == "tls" ? sim.tls : sim.net),
             _E: sim.E,
             _now: () => env.now(),
             _setInterval: env.setInterval,
