@@ -235,22 +235,22 @@ function open(c: any) {
 P._io = function (s: any, ev: number, x?: any, errno?: any) {
   var c = this;
   if (s != c._sock) return;
-  if (ev == Io.Opened) {
-    if (c._state != S.Opening) return;
+  if (ev == Io.Data) {
+    if ((ev = feed(c, x, 0, x.length))) drop(c, ev);
+  } else if (ev == Io.Closed) {
+    c._sock = null;
+    lost(c, x, errno);
+  } else if (c._state == S.Opening) {
+    // Opened (the Espruino adapter says Opened for drain too: it is one listener there).
     resetDecoder(c);
     c._state = S.Connack;
     c._writable = true;
     c._recvAt = c._sentAt = c._now;
     c._pingAt = 0;
     c._out(c._cn, 0, c._cn.length); // [MQTT-3.1.0-1]: CONNECT first
-  } else if (ev == Io.Data) {
-    if ((ev = feed(c, x, 0, x.length))) drop(c, ev);
-  } else if (ev == Io.Drain) {
+  } else {
     c._writable = true;
     pump(c);
-  } else {
-    c._sock = null;
-    lost(c, x, errno);
   }
 };
 

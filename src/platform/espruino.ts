@@ -17,22 +17,18 @@ export interface EspruinoEnv extends TimerEnv {
 // JsVars each from Storage, measured), so the socket's listeners are module functions, called by
 // Espruino with the socket as `this`, which carries its client; the platform's methods are
 // module functions too, called with the platform as `this`.
-function opened(this: any) {
+/** connect, and drain: the socket takes writes (the client tells the two apart by its state). */
+function writable(this: any) {
   this._client._io(this, Io.Opened);
 }
-function received(this: any, d: string) {
-  this._client._io(this, Io.Data, d);
-}
-function drained(this: any) {
-  this._client._io(this, Io.Drain);
-}
-/** Espruino's socket error codes [source]: -2 out of memory, -13/-14 TLS; ours for them. */
-function failed(this: any, e: any) {
-  var c = e && e.code;
-  this._client._io(this, Io.Closed, c == -2 ? Err.NoMemory : __TLS__ && (c == -13 || c == -14) ? Err.Tls : Err.Socket, c);
-}
-function closed(this: any) {
-  this._client._io(this, Io.Closed, 0);
+/**
+ * data (a string), error ({code, message}: Espruino's codes [source] -2 out of memory, -13/-14
+ * TLS; ours for them) or close (a boolean).
+ */
+function event(this: any, x: any) {
+  var c = x && x.code;
+  if (typeof x == "string") this._client._io(this, Io.Data, x);
+  else this._client._io(this, Io.Closed, typeof x != "object" ? 0 : c == -2 ? Err.NoMemory : __TLS__ && (c == -13 || c == -14) ? Err.Tls : Err.Socket, c);
 }
 
 function openSocket(this: any, c: SocketSink, host: string, port: number, tls: any) {
@@ -41,12 +37,12 @@ function openSocket(this: any, c: SocketSink, host: string, port: number, tls: a
     if (!__TLS__) throw { code: Err.NoTls };
     if (typeof tls == "object") for (k in tls) o[k] = tls[k];
   }
-  s = this._g._req(__TLS__ && tls ? "tls" : "net").connect(o, opened);
+  s = this._g._req(__TLS__ && tls ? "tls" : "net").connect(o, writable);
   s._client = c;
-  s.on("data", received);
-  s.on("drain", drained);
-  s.on("error", failed);
-  s.on("close", closed);
+  s.on("data", event);
+  s.on("drain", writable);
+  s.on("error", event);
+  s.on("close", event);
   return s;
 }
 
