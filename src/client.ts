@@ -1,5 +1,5 @@
-// The core session: one connection state machine for every target, small enough to load as text
-// on an ESP8266. QoS 0 and 1, an outbox of encoded packets in one fixed buffer, keepalive,
+// The core session: one connection state machine for every target. QoS 0 and 1, a bounded outbox
+// of encoded packets (8-bit strings on Espruino, one buffer on Node), keepalive,
 // reconnect with backoff, resubscription, strict framing. Everything time-based runs from one
 // tick; events are dispatched synchronously by the client itself (Espruino's emit is
 // asynchronous and would run handlers after the PUBACK).
@@ -15,10 +15,10 @@ import { publishBody, writePublish, packetEnd, publishIdOffset } from "./codec/p
 import { subscribePacket } from "./codec/subscribe";
 import { bytesText, connectText, field, idOffsetText, idText, packetText, subscribeText } from "./codec/text";
 import { strBytes, payloadOf } from "./codec/strings";
-
-export { payloadOf };
 import { initDecoder, feed, resetDecoder, St, at } from "./codec/decoder";
 import { Platform } from "./platform/types";
+
+export { payloadOf };
 
 /** Connection states. */
 export const enum S {
