@@ -224,6 +224,8 @@ if (!mqtt || typeof mqtt.connect !== "function") {
   done();
 } else {
   mem("after-require");
+  // The module turns pretokenise on while it loads (build/minify.mjs): the app's setting is back.
+  if (E.getFlags().pretokenise) fail("load", "E.getFlags().pretokenise left on after require");
   phase = "roundtrip";
   steps.shift();
   watch(10000);

@@ -478,10 +478,10 @@ function record({ bundle, variant, way, id, run, load, proxyLog, node }) {
   const checks = {};
   for (const name of checksFor(bundle)) {
     if (name === "load") {
-      const inRun = use("after-require") != null;
+      const inRun = use("after-require") != null, said = run.fail.load;
       checks.load = {
-        pass: !!load.loaded && inRun,
-        why: !load.loaded ? `load-only run: ${load.memoryErrors ? "memory error" : "did not load"}` : !inRun ? "the module did not load in the full run" : `cost ${load.cost}, peak ${load.hwm}`,
+        pass: !!load.loaded && inRun && !said,
+        why: !load.loaded ? `load-only run: ${load.memoryErrors ? "memory error" : "did not load"}` : !inRun ? "the module did not load in the full run" : said ? said.join("; ") : `cost ${load.cost}, peak ${load.hwm}`,
       };
       continue;
     }
