@@ -116,7 +116,7 @@ P._init = function (o: Options, p: Platform) {
   c._ocb = [];
   c._o0 = c._on = 0;
   c.connected = false;
-  c._state = c._backoff = c._pid = c._now = c._inflight = c._oh = c._ot = 0;
+  c._state = c._backoff = c._pid = c._now = c._inflight = 0;
   // Due at once: the first tick, on the next turn, opens the connection (unless reconnect() or
   // end() came first).
   c._due = -1;
@@ -127,6 +127,7 @@ P._init = function (o: Options, p: Platform) {
     c._obn = 0;
     c._cn = connectText(o, (p._g as any)._E);
   } else {
+    c._oh = c._ot = 0;
     c._tx = new Uint8Array(4);
     c._ob = new Uint8Array(o.outboxSize as number);
     c._cn = connectPacket(o as any);
@@ -763,12 +764,12 @@ P._endCheck = P._finish = function () {
   // Whatever could not be sent is failed, never dropped silently.
   c._ocb = [];
   c._reqs = [];
-  c._oh = c._ot = c._o0 = c._on = 0;
+  c._o0 = c._on = 0;
   if (__ESPRUINO__) {
     c._ob = [];
     c._os = [];
     c._obn = 0;
-  }
+  } else c._oh = c._ot = 0;
   c._subs = {};
   for (; i < cbs.length; i++) call(c, cbs[i], Err.Ended);
   for (i = 0; i < r.length; i++) call(c, r[i]._cb, Err.Ended);
