@@ -63,9 +63,9 @@ export interface Options {
   reconnectMax?: number;
   connectTimeout?: number;
   tls?: any;
-  /** Receive buffer bytes: the largest packet received whole. */
+  /** The largest packet body received whole (Node: the receive buffer's bytes; a board holds none between packets). */
   rxSize?: number;
-  /** Outbox bytes: encoded publishes waiting to be sent or acknowledged. */
+  /** Outbox bytes: encoded publishes waiting to be sent or acknowledged, a state byte each counted in. */
   outboxSize?: number;
   /** Most publishes the outbox holds at once. */
   queueSize?: number;

@@ -70,7 +70,7 @@ export const enum Err {
   Socket = 312,
   /** TLS failure: handshake failed or the server certificate did not verify. */
   Tls = 314,
-  /** The platform could not allocate memory (Espruino out of memory or no flat string). */
+  /** The platform could not allocate memory (Espruino: socket.write threw, or a string could not be made). */
   NoMemory = 315,
   /** The broker refused a subscription (SUBACK 0x80). */
   SubscribeRefused = 316,

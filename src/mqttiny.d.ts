@@ -124,9 +124,12 @@ export interface ConnectOptions {
   connectTimeout?: number;
   /** true, or options for the platform's tls.connect (ca, cert, key, rejectUnauthorized...). */
   tls?: boolean | { [option: string]: any };
-  /** Receive buffer bytes (default per target). */
+  /**
+   * The largest packet body received whole, in bytes (default per target): the receive buffer on
+   * Node; on a board the most collected of a packet that spans chunks (nothing is held between packets).
+   */
   rxSize?: number;
-  /** Outbox bytes (default per target). */
+  /** Bytes of encoded publishes the outbox holds, one state byte each counted in (default per target). */
   outboxSize?: number;
   /** Most publishes in the outbox at once (default per target). */
   queueSize?: number;
