@@ -415,7 +415,9 @@ function acked(c: any, q: Req, i: number) {
  * publishes (new id, DUP=0) [MQTT-3.1.2-6] and every subscription is made again.
  */
 function resume(c: any, sp: number) {
-  var b = c._ob, r = c._reqs, u = c._subs, f: string[] = [], qs: number[] = [], k, j, q, i;
+  // `n`: the requests there before pump(), whose QoS 0 callbacks may make more (which _request
+  // sends itself, the client being connected).
+  var b = c._ob, r = c._reqs, n = r.length, u = c._subs, f: string[] = [], qs: number[] = [], k, j, q, i;
   // Resumed: an entry keeps the mark, so a resend that never got out before the next drop is
   // still renumbered (and DUP cleared) if that session turns out new.
   if (__QOS1__)
@@ -443,17 +445,22 @@ function resume(c: any, sp: number) {
       }
     });
   pump(c);
-  if (!sp) {
+  // One of those callbacks may have ended the client, or lost the connection: then the requests
+  // are failed already, or wait for the next one.
+  if (!c.connected) n = 0;
+  else if (!sp) {
     // Made again as one request nobody waits for, unless its own SUBSCRIBE is still waiting.
     for (k in u)
       if (!asked(c, [k], r.length)) {
         f.push(k);
         qs.push(u[k]);
       }
-    if (f.length) r.unshift({ _f: f, _q: qs, _cb: null, _id: 0 });
+    if (f.length) {
+      r.unshift({ _f: f, _q: qs, _cb: null, _id: 0 });
+      n++;
+    }
   }
-  // Only the requests there now: one a callback makes here is sent by _request itself.
-  for (j = 0, k = r.length; j < k; j++) {
+  for (j = 0, k = n; j < k; j++) {
     q = r[j];
     // The broker has no session, so nothing to unsubscribe from (unless a SUBSCRIBE just sent
     // before makes the filter again).

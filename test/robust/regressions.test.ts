@@ -1,7 +1,7 @@
 // Bugs the robustness work found, each with the exact bytes or calls that showed it. Both socket
 // modes (vitest projects).
 import { describe, it, expect } from "vitest";
-import { rig, MODE } from "../client/helpers";
+import { rig, MODE, connected, drain, lines } from "../client/helpers";
 import { ScriptedBroker } from "../sim/broker";
 
 /** A client over a ScriptedBroker with every event logged in order. */
@@ -190,5 +190,32 @@ describe("regressions", () => {
     c.publish("t", "x", { qos: 1 });
     expect(broker.expectPacket("publish").topic).toBe("t");
   });
-});
 
+  // Found by a review of the string outbox (both failed on both targets before the fix): resume()
+  // read its pending requests after pump(), whose QoS 0 callbacks can make or end things.
+  it("a subscribe() from a QoS 0 callback that fires while the outbox is resent goes out once", () => {
+    const { broker, clock, c, sim } = connected({ reconnectPeriod: 1000 });
+    sim.cut();
+    clock.flush();
+    c.publish("t", "x", { qos: 0 }, () => c.subscribe("s", () => {}));
+    broker.expectPacket("connect", 5000);
+    broker.connack(0, false);
+    // Was: a second SUBSCRIBE with a new id, and the first one's SUBACK counted as ignored.
+    expect(lines(drain(broker, 100))).toEqual(["PUBLISH q0 t=t (1 B)", expect.stringContaining("SUBSCRIBE")]);
+  });
+
+  it("an unsubscribe callback fires once when a QoS 0 callback ends the client while the outbox is resent", () => {
+    const { broker, clock, c, sim } = connected({ reconnectPeriod: 1000 });
+    const u: any[] = [];
+    c.unsubscribe("a", (e: any) => u.push(e ? e.code : null));
+    drain(broker, 10); // UNSUBSCRIBE sent, never acknowledged
+    sim.cut();
+    clock.flush();
+    c.publish("t", "x", { qos: 0 }, () => c.end());
+    broker.expectPacket("connect", 5000);
+    broker.connack(0, false);
+    clock.flush();
+    // Was [108, null]: failed by end(), then called back again as done by the new session.
+    expect(u).toEqual([108]);
+  });
+});
