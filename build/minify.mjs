@@ -66,8 +66,14 @@ export async function minifyForBoard(code, props) {
  * loading 3,394 -> 3,323 JsVars, load cost 1,144 -> 1,048; from Storage unchanged (439 -> 440).
  * Nothing happens where the flag is on already, or where there is no E.getFlags (other engines,
  * or none at all: the bundle must load with only `exports` and `module`).
+ * The setting is put back by a timer set before the code runs, cancelled (and done at once) when
+ * it has run: a load that stops half way (out of memory) skips the end of the module, and
+ * `finally` too (measured: Espruino skips it when it interrupts), but not the timer.
  * `_pt`: a name terser never makes (see nameGenerator), so no function of the bundle takes it.
  */
 export function pretokenised(code) {
-  return `var _pt=typeof E!="undefined"&&E.getFlags&&E.getFlags().pretokenise;if(_pt===0)E.setFlags({pretokenise:1});${code};if(_pt===0)E.setFlags({pretokenise:0});`;
+  return (
+    `var _pt=typeof E!="undefined"&&E.getFlags&&E.getFlags().pretokenise===0&&(E.setFlags({pretokenise:1}),setTimeout(E.setFlags,0,{pretokenise:0})||-1);` +
+    `${code};if(_pt){clearTimeout(_pt);E.setFlags({pretokenise:0})}`
+  );
 }

@@ -308,13 +308,15 @@ export function parseOutput(lines) {
 }
 
 /**
- * Spawns run.sh. `modules` is [[name, path]]; `onLine(line)` sees every output line as it comes.
+ * Spawns run.sh. `modules` is [[name, path]]; `onLine(line)` sees every output line as it comes;
+ * `vars`, when given, is run.sh's --vars.
  * Resolves with { lines, code, ...parseOutput(lines) }; run.sh bounds the run at `seconds`, and a
  * kill after seconds + 15 guards run.sh itself.
  */
-export function runEspruino({ dir, modules, script, variant, way, seconds = RUN_SECONDS, onLine }) {
+export function runEspruino({ dir, modules, script, variant, way, seconds = RUN_SECONDS, onLine, vars }) {
   return new Promise((resolve, reject) => {
     const args = [path.join(dir, "run.sh"), "--load", way];
+    if (vars) args.push("--vars", String(vars)); // fewer JsVars than the variant has
     for (const [n, p] of modules) args.push("--module", `${n}=${p}`);
     args.push(script, variant, String(seconds));
     const child = spawn("bash", args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
