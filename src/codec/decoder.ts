@@ -91,6 +91,8 @@ export function createDecoder(buf: Uint8Array, cb: (d: Decoder) => void): Decode
  */
 function fail(d: Decoder, code?: any): number {
   d._st = code ? St.Dead : St.Header;
+  // No string of the last connection kept (a partial body, the last chunk): up to rxSize bytes.
+  if (__ESPRUINO__) d._acc = d._d = "";
   return (d._err = code || 0); // 0, not undefined: feed() returns it when the client marks the decoder Dead
 }
 export { fail as resetDecoder };
@@ -220,4 +222,6 @@ function done(d: Decoder, p: Uint8Array, o: number): any {
   }
   d._id = id;
   d._cb(d);
+  // The chunk is not kept until the next packet (on a board, up to a few hundred bytes of JsVars).
+  if (__ESPRUINO__) d._d = "";
 }
