@@ -582,21 +582,23 @@ function pump(c: any) {
 
 /**
  * A packet id not in use by the outbox or a pending request [MQTT-2.3.1-2]. Ids are handed out in
- * order, so one can be in use again only once the counter has gone round.
+ * order, so one can be in use again only once the counter has gone round: each time it does, the
+ * ids then in use are noted once, and skipped in that round (an id freed meanwhile is skipped too,
+ * which is harmless). A scan per id would make a burst after 65,535 messages quadratic.
  */
 function nid(c: any): number {
-  var id, used;
+  var id, i, u: any;
   for (;;) {
-    if (c._pid == 65535) c._wrapped = true;
+    if (c._pid == 65535) {
+      c._ids = u = {};
+      if (__QOS1__)
+        each(c, function (a: number, f: number) {
+          if (!(f & F.Done) && (__ESPRUINO__ ? c._ob[a].charCodeAt(0) : c._ob[a + 1]) & 6) u[idAt(c, a)] = 1;
+        });
+      for (i = 0; i < c._reqs.length; i++) u[c._reqs[i]._id] = 1;
+    }
     id = c._pid = (c._pid % 65535) + 1;
-    if (!c._wrapped) return id;
-    used = false;
-    if (__QOS1__)
-      each(c, function (a: number, f: number) {
-        if (!(f & F.Done) && (__ESPRUINO__ ? c._ob[a].charCodeAt(0) : c._ob[a + 1]) & 6 && idAt(c, a) == id) return (used = true);
-      });
-    for (var i = 0; i < c._reqs.length; i++) used = used || c._reqs[i]._id == id;
-    if (!used) return id;
+    if (!(c._ids && c._ids[id])) return id;
   }
 }
 

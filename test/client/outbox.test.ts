@@ -71,6 +71,41 @@ describe("packet ids and acknowledgements", () => {
     clock.flush();
   });
 
+  it("in each later round of ids, skips the ids then in use and uses again those freed since", () => {
+    const { broker, clock, c } = connected({}, { inflight: 8, queueSize: 8 });
+    c.publish("t", "held", { qos: 1 }); // id 1, never acknowledged
+    c.publish("t", "acked later", { qos: 1 }); // id 2
+    (c as any)._pid = 65534;
+    c.publish("t", "a", { qos: 1 }); // 65535
+    c.publish("t", "b", { qos: 1 }); // round 2: 1 and 2 in use, so 3
+    let sent = drain(broker, 100).filter((p) => p.cmd == "publish");
+    expect(sent.map((p) => p.messageId)).toEqual([1, 2, 65535, 3]);
+    for (const id of [2, 65535, 3]) broker.send({ cmd: "puback", messageId: id });
+    clock.flush();
+    (c as any)._pid = 65535; // the counter has come round again
+    c.publish("t", "c", { qos: 1 }); // round 3: only 1 still in use, so 2
+    c.publish("t", "d", { qos: 1 }); // 3
+    sent = drain(broker, 100).filter((p) => p.cmd == "publish");
+    expect(sent.map((p) => p.messageId)).toEqual([2, 3]);
+  });
+
+  it.runIf(MODE == "node")("still skips an id in use later in the round, after the idle outbox was checked (node: a growing outbox)", async () => {
+    const { broker, clock, c } = connected({}, { inflight: 16, queueSize: 16, outboxSize: 256, outboxMax: 4096 } as any);
+    const ids = () => drain(broker, 100).filter((p) => p.cmd == "publish").map((p) => p.messageId);
+    for (let i = 0; i < 5; i++) c.publish("t", "m" + i, { qos: 1 });
+    // The first buffer of a growing outbox is written from on the next turn.
+    await new Promise((r) => setImmediate(r));
+    expect(ids()).toEqual([1, 2, 3, 4, 5]);
+    for (const id of [2, 3, 4]) broker.send({ cmd: "puback", messageId: id });
+    clock.flush();
+    (c as any)._pid = 65535;
+    c.publish("t", "a", { qos: 1 }); // round 2: 1 and 5 in use
+    expect(ids()).toEqual([2]);
+    clock.advance(5000); // the node target's idleness check runs meanwhile
+    for (let i = 0; i < 3; i++) c.publish("t", "b" + i, { qos: 1 }); // 3, 4, then 6: 5 still waits
+    expect(ids()).toEqual([3, 4, 6]);
+  });
+
   it("never reuses the id of a publish that waits for its PUBACK across a reconnect [MQTT-2.3.1-3]", () => {
     const { broker, clock, c, sim } = connected({ clean: false }, { inflight: 1 });
     c.publish("t", "first", { qos: 1 });
