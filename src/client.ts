@@ -127,7 +127,7 @@ P._init = function (o: Options, p: Platform) {
     c._obn = 0;
     c._cn = connectText(o, (p._g as any)._E);
   } else {
-    c._oh = c._ot = 0;
+    c._oh = c._ot = c._nr = c._nk = 0;
     c._tx = new Uint8Array(4);
     c._ob = new Uint8Array(o.outboxSize as number);
     c._cn = connectPacket(o as any);
@@ -274,6 +274,8 @@ function lost(c: any, code: number, cause?: any) {
   c._state = S.Offline;
   c.connected = false;
   c._inflight = 0;
+  // What was on the wire is sent again: the pump starts from the head (Node's cursor).
+  if (!__ESPRUINO__) c._nr = c._nk = 0;
   if (__QOS1__)
     each(c, function (a: number, f: number) {
       if (f & F.Sent) (__ESPRUINO__ ? c._os : c._ob)[a] = F.Was;
@@ -502,7 +504,7 @@ function idAt(c: any, a: number) {
 
 /** Entry `k` is done: frees what the head no longer needs, then calls its callback. */
 function free(c: any, k: number) {
-  var cb = c._ocb[c._o0 + k];
+  var cb = c._ocb[c._o0 + k], e;
   c._ocb[c._o0 + k] = null;
   if (__ESPRUINO__)
     while (c._on && c._os[0] & F.Done) {
@@ -513,7 +515,13 @@ function free(c: any, k: number) {
     }
   else {
     while (c._oh < c._ot && c._ob[c._oh] & F.Done) {
-      c._oh = packetEnd(c._ob, c._oh + 1);
+      e = packetEnd(c._ob, c._oh + 1);
+      // The pump's cursor stays where it was among the entries (a freed one is always before it).
+      if (c._nk) {
+        c._nk--;
+        c._nr -= e - c._oh;
+      }
+      c._oh = e;
       c._o0++;
       c._on--;
     }
@@ -528,7 +536,7 @@ function free(c: any, k: number) {
 
 /** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */
 function pump(c: any) {
-  var b = c._ob, a, e, h, k = 0, q;
+  var b = c._ob, a, e, k = 0, q;
   if (c._busy) return;
   c._busy = true;
   if (__ESPRUINO__)
@@ -549,8 +557,10 @@ function pump(c: any) {
         }
       }
     }
-  else
-    for (a = c._oh; a < c._ot && c._writable && c.connected; k++) {
+  else {
+    // From the cursor: the entries before it (_nr bytes, _nk entries from the head) are on the
+    // wire or done, so a large window costs no rescan per PUBACK.
+    for (a = c._oh + c._nr, k = c._nk; a < c._ot && c._writable && c.connected; k++) {
       e = packetEnd(b, a + 1);
       if (!(b[a] & (F.Sent | F.Done))) {
         if (__QOS1__ && b[a + 1] & 6 && c._inflight >= c._opts.inflight) break;
@@ -559,22 +569,26 @@ function pump(c: any) {
           b[a] = F.Sent;
           c._inflight++;
         } else {
-          // Its space is freed before its callback runs, so a publish from the callback finds room;
-          // if that moved the entries (or the node target grew the outbox), go on from the head.
+          // Freed before its callback runs, so a publish from the callback finds room; the cursor,
+          // past it, follows the entries wherever the callback (or the node target) moves them.
           b[a] = F.Done;
-          h = c._oh;
+          c._nr = e - c._oh;
+          c._nk = k + 1;
           free(c, k);
-          // (The head was this entry: the callback may have moved the entries to the front.)
-          if (a == h || c._oh != h || c._ob != b) {
-            b = c._ob;
-            a = c._oh;
-            k = -1;
-            continue;
-          }
+          b = c._ob;
+          a = c._oh + c._nr;
+          k = c._nk - 1;
+          continue;
         }
       }
       a = e;
     }
+    // Lost meanwhile: the entries on the wire are to be sent again, from the head (see lost()).
+    if (c.connected) {
+      c._nr = a - c._oh;
+      c._nk = k;
+    }
+  }
   c._busy = false;
   // (On Espruino inside a callback, end()'s timer does it: see end().)
   if (c._ending && !(__ESPRUINO__ && c._in)) c._endCheck();
@@ -778,7 +792,7 @@ P._endCheck = P._finish = function () {
     c._ob = [];
     c._os = [];
     c._obn = 0;
-  } else c._oh = c._ot = 0;
+  } else c._oh = c._ot = c._nr = c._nk = 0;
   c._subs = {};
   for (; i < cbs.length; i++) call(c, cbs[i], Err.Ended);
   for (i = 0; i < r.length; i++) call(c, r[i]._cb, Err.Ended);

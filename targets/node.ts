@@ -14,7 +14,7 @@ var platform: any;
  * publishes it holds; rxShared: one receive buffer for the process (see src/node/node.ts). The last
  * two are not among connector()'s defaults, where 0 and false would mean "the default".
  */
-var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 64 };
+var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 4096 };
 
 export function connect(url?: any, opts?: any) {
   var o: any = options(url, opts, DEFAULTS);
