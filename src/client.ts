@@ -11,9 +11,9 @@
 import { Err } from "./errors";
 import { headerSize, T } from "./codec/packet";
 import { connectPacket } from "./codec/connect";
-import { publishBody, writePublish, packetEnd, publishIdOffset } from "./codec/publish";
+import { publishBody, writePublish } from "./codec/publish";
 import { subscribePacket } from "./codec/subscribe";
-import { bytesText, connectText, field, idOffsetText, idText, packetText, subscribeText } from "./codec/text";
+import { bytesText, connectText, field, idText, packetText, subscribeText } from "./codec/text";
 import { strBytes, payloadOf } from "./codec/strings";
 import { initDecoder, feed, resetDecoder, St, at } from "./codec/decoder";
 import { Platform } from "./platform/types";
@@ -32,7 +32,7 @@ export const enum S {
   Ended = 4,
 }
 
-/** The state byte before each packet in the outbox. */
+/** The state of an outbox entry (_s; undefined until written, read as 0). */
 export const enum F {
   /** On the wire in this connection, waiting for PUBACK (QoS 1). */
   Sent = 1,
@@ -65,7 +65,7 @@ export interface Options {
   tls?: any;
   /** The largest packet body received whole (Node: the receive buffer's bytes; a board holds none between packets). */
   rxSize?: number;
-  /** Outbox bytes: encoded publishes waiting to be sent or acknowledged, a state byte each counted in. */
+  /** Outbox bytes: publishes waiting to be sent or acknowledged, each counted as its packet and a state byte. */
   outboxSize?: number;
   /** Most publishes the outbox holds at once. */
   queueSize?: number;
@@ -113,23 +113,17 @@ P._init = function (o: Options, p: Platform) {
   c._ev = {};
   c._subs = {};
   c._reqs = [];
-  c._ocb = [];
-  c._o0 = c._on = 0;
+  // The outbox: entries (see "the outbox" below) from index _qh, _qn bytes in all.
+  c._q = [];
+  c._qh = c._qn = c._nk = c._on = 0;
   c.connected = false;
   c._state = c._backoff = c._pid = c._now = c._inflight = 0;
   // Due at once: the first tick, on the next turn, opens the connection (unless reconnect() or
   // end() came first).
   c._due = -1;
-  if (__ESPRUINO__) {
-    // The outbox as strings, with their states beside them (see "the outbox" below).
-    c._ob = [];
-    c._os = [];
-    c._obn = 0;
-    c._cn = connectText(o, (p._g as any)._E);
-  } else {
-    c._oh = c._ot = c._nr = c._nk = 0;
+  if (__ESPRUINO__) c._cn = connectText(o, (p._g as any)._E);
+  else {
     c._tx = new Uint8Array(4);
-    c._ob = new Uint8Array(o.outboxSize as number);
     c._cn = connectPacket(o as any);
   }
   initDecoder(c, __ESPRUINO__ ? (o.rxSize as number) : p._alloc!(o.rxSize as number), c._packet); // called as d._cb(d): `this` is the client
@@ -268,18 +262,14 @@ function drop(c: any, code: number, cause?: any) {
 
 /** The connection is gone: report, keep the outbox for the next one, schedule a reconnect. */
 function lost(c: any, code: number, cause?: any) {
-  var was = c._state, o = c._opts, p = o.reconnectPeriod, m = o.reconnectMax, d;
+  var was = c._state, o = c._opts, p = o.reconnectPeriod, m = o.reconnectMax, d, e, k;
   if (was == S.Ended) return;
   c._st = St.Dead;
   c._state = S.Offline;
   c.connected = false;
-  c._inflight = 0;
-  // What was on the wire is sent again: the pump starts from the head (Node's cursor).
-  if (!__ESPRUINO__) c._nr = c._nk = 0;
-  if (__QOS1__)
-    each(c, function (a: number, f: number) {
-      if (f & F.Sent) (__ESPRUINO__ ? c._os : c._ob)[a] = F.Was;
-    });
+  // What was on the wire is sent again: the pump starts from the head.
+  c._inflight = c._nk = 0;
+  if (__QOS1__) for (k = c._qh; (e = c._q[k]); k++) if (e._s & F.Sent) e._s = F.Was;
   // A refused protocol waits for reconnect() [CONNACK 1]; a refused identity or credentials the
   // longest step; anything else backs off exponentially with jitter. Scheduled before the
   // listeners run, so a reconnect() from a `close` listener resets it.
@@ -374,18 +364,17 @@ P._packet = function () {
 
 /** PUBACK, SUBACK or UNSUBACK: true when it completed something (the stats piece counts the others). */
 P._ack = function (t: number, id: number) {
-  var c = this, r = c._reqs, i, done = false;
+  var c = this, r = c._reqs, i, e, done = false;
   if (t == T.PUBACK) {
     if (__QOS1__)
-      each(c, function (a: number, f: number, k: number) {
-        if (f & F.Sent && idAt(c, a) == id) {
-          (__ESPRUINO__ ? c._os : c._ob)[a] = F.Done;
+      for (i = c._qh; !done && (e = c._q[i]); i++)
+        if (e._s & F.Sent && e._i == id) {
+          e._s = F.Done;
           c._inflight--;
-          free(c, k);
+          free(c, i);
           pump(c);
-          return (done = true);
+          done = true;
         }
-      });
   } else
     for (i = 0; i < r.length && !done; i++)
       if (r[i]._id == id && !r[i]._q == (t == T.UNSUBACK)) {
@@ -419,33 +408,19 @@ function acked(c: any, q: Req, i: number) {
 function resume(c: any, sp: number) {
   // `n`: the requests there before pump(), whose QoS 0 callbacks may make more (which _request
   // sends itself, the client being connected).
-  var b = c._ob, r = c._reqs, n = r.length, u = c._subs, f: string[] = [], qs: number[] = [], k, j, q, i;
+  var r = c._reqs, n = r.length, u = c._subs, f: string[] = [], qs: number[] = [], k, j, q;
   // Resumed: an entry keeps the mark, so a resend that never got out before the next drop is
   // still renumbered (and DUP cleared) if that session turns out new.
   if (__QOS1__)
-    each(c, function (a: number, fl: number) {
-      if (fl & F.Was) {
-        if (__ESPRUINO__) {
-          // Strings are rebuilt: DUP set, or cleared with a new id.
-          q = b[a];
-          k = q.charCodeAt(0);
-          if (sp) b[a] = String.fromCharCode(k | 8) + q.substr(1);
-          else {
-            c._os[a] = 0;
-            i = idOffsetText(q);
-            b[a] = String.fromCharCode(k & ~8) + q.substring(1, i) + idText(nid(c)) + q.substr(i + 2);
-          }
-        } else if (sp) b[a + 1] |= 8;
+    for (k = c._qh; (q = c._q[k]); k++)
+      if (q._s & F.Was) {
+        if (sp) q._h |= 8;
         else {
-          b[a] = 0;
-          b[a + 1] &= ~8;
-          j = nid(c);
-          i = publishIdOffset(b, a + 1);
-          b[i] = j >> 8;
-          b[i + 1] = j & 255;
+          q._s = 0;
+          q._h &= ~8;
+          q._i = nid(c);
         }
       }
-    });
   pump(c);
   // One of those callbacks may have ended the client, or lost the connection: then the requests
   // are failed already, or wait for the next one.
@@ -475,120 +450,71 @@ function resume(c: any, sp: number) {
 }
 
 // ---- the outbox -----------------------------------------------------------------------------
-// On Node, entries lie in order in `_ob` from `_oh` to `_ot`: a state byte (F), then the encoded
-// PUBLISH. `_ocb` holds their callbacks in the same order from index `_o0` (a head index, not
-// shift(), which costs a copy of the array per entry in a burst); `_on` counts the entries. Space
-// freed at the head is reused once the tail reaches the end (the entries then move to the front).
-// On Espruino, `_ob` is an array of PUBLISH strings, `_os` their states, `_obn` their bytes (at
-// most outboxSize): a string holds its JsVars only while queued, and a queue of a few entries
-// shifts cheaply. An entry is named by its offset (Node) or index (Espruino).
+// The publishes waiting to be sent or acknowledged, in order, in `_q` from index `_qh`: each an
+// entry { _t topic, _p payload (8-bit string on Espruino; string or a copy of the bytes on Node),
+// _h first byte (type, DUP, QoS, RETAIN), _i packet id, _s state (F), _n bytes it counts (a state
+// byte and the packet, as the outbox's caps measure), _r body length (Node), _cb }. A packet is
+// encoded when written, so DUP and a new id are field changes. `_qn` counts the entries' bytes,
+// `_on` the entries; `_nk` is the pump's cursor, in entries from the head: those before it are on
+// the wire or done. On Espruino the head is shift()ed (a few entries); on Node `_qh` moves and
+// the array is cut once in a while (shift() costs a copy per entry in a burst of thousands).
 
-/** Calls fn(entry, state, index) for each entry, head first, until it returns something. */
-function each(c: any, fn: any) {
-  // No bare `return` at a function's end: Espruino 2v29 cannot parse `if(x)return}` (test/bundle).
-  var a, k = 0, r;
-  if (__ESPRUINO__) for (; k < c._on && r === undefined; k++) r = fn(k, c._os[k], k);
-  else for (a = c._oh; a < c._ot && r === undefined; a = packetEnd(c._ob, a + 1), k++) r = fn(a, c._ob[a], k);
-}
-
-function idAt(c: any, a: number) {
-  var b = c._ob, i;
-  if (__ESPRUINO__) {
-    b = b[a];
-    i = idOffsetText(b);
-    return (b.charCodeAt(i) << 8) | b.charCodeAt(i + 1);
-  }
-  i = publishIdOffset(b, a + 1);
-  return (b[i] << 8) | b[i + 1];
-}
-
-/** Entry `k` is done: frees what the head no longer needs, then calls its callback. */
+/** Entry `k` (an index in `_q`) is done: frees what the head no longer needs, then calls its callback. */
 function free(c: any, k: number) {
-  var cb = c._ocb[c._o0 + k], e;
-  c._ocb[c._o0 + k] = null;
-  if (__ESPRUINO__)
-    while (c._on && c._os[0] & F.Done) {
-      c._obn -= c._ob.shift().length + 1;
-      c._os.shift();
-      c._ocb.shift();
-      c._on--;
-    }
-  else {
-    while (c._oh < c._ot && c._ob[c._oh] & F.Done) {
-      e = packetEnd(c._ob, c._oh + 1);
-      // The pump's cursor stays where it was among the entries (a freed one is always before it).
-      if (c._nk) {
-        c._nk--;
-        c._nr -= e - c._oh;
-      }
-      c._oh = e;
-      c._o0++;
-      c._on--;
-    }
-    // Emptied, or mostly dead at the front: a new array, once in a while.
-    if (!c._on || (c._o0 > 99 && c._o0 * 2 > c._ocb.length)) {
-      c._ocb = c._ocb.slice(c._o0);
-      c._o0 = 0;
-    }
+  var q = c._q, cb = q[k]._cb, e;
+  q[k]._cb = null;
+  while ((e = q[c._qh]) && e._s & F.Done) {
+    c._qn -= e._n;
+    c._on--;
+    if (c._nk) c._nk--;
+    if (__ESPRUINO__) q.shift();
+    else q[c._qh++] = null;
+  }
+  // Emptied, or mostly dead at the front: a new array, once in a while.
+  if (!__ESPRUINO__ && (!c._on || (c._qh > 99 && c._qh * 2 > q.length))) {
+    c._q = q.slice(c._qh);
+    c._qh = 0;
   }
   call(c, cb, 0);
 }
 
+/** A buffer for encoding an entry before it is written (Node; the platform copies what it writes). */
+var scratch: any;
+
+/** Writes entry `e`; false when there is no socket or the write failed. */
+function send(c: any, e: any) {
+  var b: any;
+  if (__ESPRUINO__) {
+    b = packetText(e._h, field(e._t) + (__QOS1__ && e._h & 6 ? idText(e._i) : "") + e._p);
+    return c._out(b, 0, b.length);
+  }
+  if (!scratch || scratch.length < e._n) scratch = new Uint8Array(Math.max(e._n, 1024));
+  return c._out(scratch, 0, writePublish(scratch, 0, e._t, e._p, (e._h >> 1) & 3, e._h & 1, !!(e._h & 8), e._i, e._r));
+}
+
 /** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */
 function pump(c: any) {
-  var b = c._ob, a, e, k = 0, q;
+  var e, k;
   if (c._busy) return;
   c._busy = true;
-  if (__ESPRUINO__)
-    for (; k < c._on && c._writable && c.connected; k++) {
-      if (!(c._os[k] & (F.Sent | F.Done))) {
-        q = __QOS1__ && c._ob[k].charCodeAt(0) & 6;
-        if (q && c._inflight >= c._opts.inflight) break;
-        if (!c._out(c._ob[k], 0, c._ob[k].length)) break;
-        if (q) {
-          c._os[k] = F.Sent;
-          c._inflight++;
-        } else {
-          // Freed before its callback runs, so a publish from the callback finds room; then on
-          // from the head, wherever that callback left the entries.
-          c._os[k] = F.Done;
-          free(c, k);
-          k = -1;
-        }
+  for (k = c._nk; (e = c._q[c._qh + k]) && c._writable && c.connected; k++)
+    if (!(e._s & (F.Sent | F.Done))) {
+      if (__QOS1__ && e._h & 6 && c._inflight >= c._opts.inflight) break;
+      if (!send(c, e)) break;
+      if (__QOS1__ && e._h & 6) {
+        e._s = F.Sent;
+        c._inflight++;
+      } else {
+        // Freed before its callback runs, so a publish from the callback finds room; the cursor,
+        // past it, stays right whatever the callback does to the entries.
+        e._s = F.Done;
+        c._nk = k + 1;
+        free(c, c._qh + k);
+        k = c._nk - 1;
       }
     }
-  else {
-    // From the cursor: the entries before it (_nr bytes, _nk entries from the head) are on the
-    // wire or done, so a large window costs no rescan per PUBACK.
-    for (a = c._oh + c._nr, k = c._nk; a < c._ot && c._writable && c.connected; k++) {
-      e = packetEnd(b, a + 1);
-      if (!(b[a] & (F.Sent | F.Done))) {
-        if (__QOS1__ && b[a + 1] & 6 && c._inflight >= c._opts.inflight) break;
-        if (!c._out(b, a + 1, e)) break;
-        if (__QOS1__ && b[a + 1] & 6) {
-          b[a] = F.Sent;
-          c._inflight++;
-        } else {
-          // Freed before its callback runs, so a publish from the callback finds room; the cursor,
-          // past it, follows the entries wherever the callback (or the node target) moves them.
-          b[a] = F.Done;
-          c._nr = e - c._oh;
-          c._nk = k + 1;
-          free(c, k);
-          b = c._ob;
-          a = c._oh + c._nr;
-          k = c._nk - 1;
-          continue;
-        }
-      }
-      a = e;
-    }
-    // Lost meanwhile: the entries on the wire are to be sent again, from the head (see lost()).
-    if (c.connected) {
-      c._nr = a - c._oh;
-      c._nk = k;
-    }
-  }
+  // Lost meanwhile: the entries on the wire are to be sent again, from the head (see lost()).
+  if (c.connected) c._nk = k;
   c._busy = false;
   // (On Espruino inside a callback, end()'s timer does it: see end().)
   if (c._ending && !(__ESPRUINO__ && c._in)) c._endCheck();
@@ -601,14 +527,11 @@ function pump(c: any) {
  * which is harmless). A scan per id would make a burst after 65,535 messages quadratic.
  */
 function nid(c: any): number {
-  var id, i, u: any;
+  var id, i, u: any, e;
   for (;;) {
     if (c._pid == 65535) {
       c._ids = u = {};
-      if (__QOS1__)
-        each(c, function (a: number, f: number) {
-          if (!(f & F.Done) && (__ESPRUINO__ ? c._ob[a].charCodeAt(0) : c._ob[a + 1]) & 6) u[idAt(c, a)] = 1;
-        });
+      if (__QOS1__) for (i = c._qh; (e = c._q[i]); i++) if (!(e._s & F.Done) && e._h & 6) u[e._i] = 1;
       for (i = 0; i < c._reqs.length; i++) u[c._reqs[i]._id] = 1;
     }
     id = c._pid = (c._pid % 65535) + 1;
@@ -622,7 +545,7 @@ function nid(c: any): number {
  * when it cannot be sent (nothing is sent then).
  */
 P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
-  var c = this, b = c._ob, o = c._opts, q, pl, n, r, at;
+  var c = this, o = c._opts, q, pl, n, r, e;
   if (typeof opts == "function") {
     cb = opts;
     opts = null;
@@ -630,36 +553,19 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   q = (opts && opts.qos) || 0;
   pl = payloadOf(payload);
   n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : publishBody(topic, strBytes(topic), pl, q);
+  // The payload kept as the app cannot change it: on Espruino a string (bytes through E.toString,
+  // which has no memory at times), on Node a copy of bytes.
   if (__ESPRUINO__) {
-    // The packet as a string (bytes through E.toString, which has no memory at times), with room
-    // for it among the outbox's bytes, counted as on Node: a state byte, then the packet.
     if (n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;
-    if (n >= 0 && (n += 1 + headerSize(n)) > o.outboxSize) n = -Err.TooBig;
-    at = n > 0 && c._on < o.queueSize && c._obn + n <= o.outboxSize ? 0 : -1;
-  } else {
-    // The whole entry: state byte, fixed header, body.
-    if ((r = n) >= 0 && (n += 1 + headerSize(n)) > b.length) n = -Err.TooBig;
-    if (n > 0 && c._on < o.queueSize) {
-      // Room at the tail, or made there by moving the entries to the front.
-      if (c._ot + n > b.length && c._ot - c._oh + n <= b.length) {
-        b.set(b.subarray(c._oh, c._ot));
-        c._ot -= c._oh;
-        c._oh = 0;
-      }
-      at = c._ot + n > b.length ? -1 : c._ot;
-    }
-  }
-  if (!(at >= 0)) c._fail(cb, n < 0 ? -n : Err.Full);
+  } else if (pl && typeof pl != "string") pl = new Uint8Array(pl);
+  // What the entry counts among the outbox's bytes: a state byte, then the packet.
+  if ((r = n) >= 0 && (n += 1 + headerSize(n)) > o.outboxSize) n = -Err.TooBig;
+  if (!(n > 0 && c._on < o.queueSize && c._qn + n <= o.outboxSize)) c._fail(cb, n < 0 ? -n : Err.Full);
   else {
-    if (__ESPRUINO__) {
-      b.push(packetText((T.PUBLISH << 4) | (q << 1) | (opts && opts.retain ? 1 : 0), field(topic) + (q ? idText(nid(c)) : "") + pl));
-      c._os.push(0);
-      c._obn += n;
-    } else {
-      b[at] = 0;
-      c._ot = writePublish(b, at + 1, topic, pl, q, opts && opts.retain, false, q ? nid(c) : 0, r);
-    }
-    c._ocb.push(cb);
+    // (No state yet: an undefined _s reads as 0 in the bit tests.)
+    c._q.push((e = { _t: topic, _p: pl, _h: (T.PUBLISH << 4) | (q << 1) | (opts && opts.retain ? 1 : 0), _i: q && nid(c), _n: n, _cb: cb }));
+    if (!__ESPRUINO__) e._r = r;
+    c._qn += n;
     c._on++;
     pump(c);
   }
@@ -771,7 +677,7 @@ function both(f: any, g: any) {
 
 /** end() finishes now, or (the drain piece's _endCheck) once the outbox has no more work. */
 P._endCheck = P._finish = function () {
-  var c = this, s = c._sock, was = c._state, r = c._reqs, cbs = c._ocb, i = c._o0;
+  var c = this, s = c._sock, was = c._state, r = c._reqs, q = c._q, i = c._qh;
   if (was == S.Ended) return;
   c._state = S.Ended;
   c._st = St.Dead; // the rest of a chunk being decoded delivers nothing after `end`
@@ -785,16 +691,11 @@ P._endCheck = P._finish = function () {
       c._plat._close(s, was == S.Connected);
     } catch (x) {}
   // Whatever could not be sent is failed, never dropped silently.
-  c._ocb = [];
+  c._q = [];
   c._reqs = [];
-  c._o0 = c._on = 0;
-  if (__ESPRUINO__) {
-    c._ob = [];
-    c._os = [];
-    c._obn = 0;
-  } else c._oh = c._ot = c._nr = c._nk = 0;
+  c._qh = c._qn = c._nk = c._on = 0;
   c._subs = {};
-  for (; i < cbs.length; i++) call(c, cbs[i], Err.Ended);
+  for (; i < q.length; i++) call(c, q[i]._cb, Err.Ended);
   for (i = 0; i < r.length; i++) call(c, r[i]._cb, Err.Ended);
   if (s) c._emit("close");
   if (was == S.Connected) c._emit("offline");

@@ -10,9 +10,9 @@ export const FEATURES = { ESPRUINO: false, QOS1: true, TLS: true };
 var platform: any;
 
 /**
- * outboxSize: the first buffer of an outbox that grows up to outboxMax (8 MB); queueSize: the most
- * publishes it holds; rxShared: one receive buffer for the process (see src/node/node.ts). The last
- * two are not among connector()'s defaults, where 0 and false would mean "the default".
+ * outboxMax: the outbox's cap in bytes (8 MB; outboxSize is the cap when it is 0); queueSize: the
+ * most publishes it holds; rxShared: one receive buffer for the process (see src/node/node.ts).
+ * The last two are not among connector()'s defaults, where 0 and false would mean "the default".
  */
 var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 4096 };
 

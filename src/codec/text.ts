@@ -55,10 +55,3 @@ export function subscribeText(id: number, f: string[], q: number[] | null): stri
   for (var s = idText(id), i = 0; i < f.length; i++) s += field(f[i]) + (q ? chr(q[i]) : "");
   return packetText(((q ? T.SUBSCRIBE : T.UNSUBSCRIBE) << 4) | 2, s);
 }
-
-/** Offset of the packet id in PUBLISH `p` (QoS > 0). */
-export function idOffsetText(p: string): number {
-  var i = 1;
-  while (p.charCodeAt(i++) & 128);
-  return i + 2 + ((p.charCodeAt(i) << 8) | p.charCodeAt(i + 1));
-}

@@ -13,7 +13,7 @@ import { dist, report, require } from "./lib.mjs";
 const { impl, port, count, opts = {} } = JSON.parse(process.argv[2]);
 const host = "127.0.0.1";
 if (!global.gc) throw new Error("run with --expose-gc");
-// targets/espruino-esp8266.ts, with buffers allocated up front as on a board (no growth, no shared receive buffer).
+// targets/espruino-esp8266.ts: a receive buffer of its own per client (no shared one) and a fixed outbox cap.
 const DEVICE = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2, outboxMax: 0, rxShared: false };
 
 let opened = 0;
@@ -118,7 +118,7 @@ if (impl === "burst") {
   const peak = await settle();
   await sleep(2500);
   const after = await settle();
-  report({ impl, count, refused, delivered, inOrder, idle, peak, after, outboxAfter: pub._ob ? pub._ob.length : null });
+  report({ impl, count, refused, delivered, inOrder, idle, peak, after, outboxAfter: pub._qn });
   pub.end(true);
   sub.end(true);
   setTimeout(() => process.exit(0), 100);

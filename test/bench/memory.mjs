@@ -72,10 +72,10 @@ async function main() {
     ]),
     [
       `spread (max - min over workers, heap + arrayBuffers): ${IMPLS.map((i) => `${i} ${fmtInt(res[i].held.max - res[i].held.min)} B`).join(", ")}`,
-      "device buffers: rxSize 512, outboxSize 1024, queueSize 8, inflight 2 (targets/espruino-esp8266.ts), allocated up front as on a board.",
-      `floor with device buffers: a bare socket + 1,536 B of buffers = ${kb(res.bare.held.median + 1536)} KB = ${fmtRatio((res.bare.held.median + 1536) / js)} MQTT.js.`,
+      "device buffers: rxSize 512 (a receive buffer of its own), outboxSize 1024, queueSize 8, inflight 2 (targets/espruino-esp8266.ts).",
+      `floor with device buffers: a bare socket + its 512 B receive buffer = ${kb(res.bare.held.median + 512)} KB = ${fmtRatio((res.bare.held.median + 512) / js)} MQTT.js.`,
       `burst: ${BURST.toLocaleString("en-US")} QoS 1 publishes in one go, node defaults: refused ${burst.refused}, delivered ${burst.delivered}${burst.inOrder ? " in order" : " OUT OF ORDER"}; ` +
-        `held (heap + arrayBuffers) idle ${kb(burst.idle.held)} KB, all delivered ${kb(burst.peak.held)} KB, 2.5 s later ${kb(burst.after.held)} KB (outbox ${burst.outboxAfter} B).`,
+        `held (heap + arrayBuffers) idle ${kb(burst.idle.held)} KB, all delivered ${kb(burst.peak.held)} KB, 2.5 s later ${kb(burst.after.held)} KB (outbox entries ${burst.outboxAfter} B).`,
       `goals: ${goals.map((g) => `${g.goal}: ${g.value} ${g.met ? "met" : "MISSED"}`).join("; ")}`,
     ],
   );

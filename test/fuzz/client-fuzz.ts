@@ -208,11 +208,8 @@ export function runClientSession(seed: number, session: number, cases: number): 
   const cc: any = c;
   (cc._plat as any)._rand = () => G.below(r, 1000000) / 1000000;
   if (typeof cc._buf == "object") cc._buf = strict(cc._buf); // Espruino builds keep only its capacity
-  if (!__ESPRUINO__) {
-    // (Espruino builds queue strings: nothing to index outside.)
-    cc._ob = strict(cc._ob);
-    cc._tx = strict(cc._tx);
-  }
+  // (The outbox holds entries, encoded when written: nothing to index outside.)
+  if (!__ESPRUINO__) cc._tx = strict(cc._tx);
   let reads = 0, budget = 1e9, st = cc._st;
   Object.defineProperty(cc, "_st", {
     get() {
@@ -265,34 +262,13 @@ export function runClientSession(seed: number, session: number, cases: number): 
       }
     });
   }
-  /** Outbox slots not yet acknowledged that hold packet id `id`. */
+  /** Outbox entries not yet acknowledged that hold packet id `id`. */
   function holding(id: number): number {
     let n = 0;
-    if (__ESPRUINO__) {
-      // Espruino builds: PUBLISH strings in _ob, their states (2 = done) in _os.
-      cc._ob.forEach((p: string, k: number) => {
-        const b = Uint8Array.from(p, (ch) => ch.charCodeAt(0));
-        let i = 1;
-        while (b[i++] & 128);
-        const t = i + 2 + ((b[i] << 8) | b[i + 1]);
-        if (b[0] & 6 && !(cc._os[k] & 2) && ((b[t] << 8) | b[t + 1]) == id) n++;
-      });
-      return n;
-    }
-    // Entries from _oh to _ot: a state byte (2 = done), then the PUBLISH.
-    for (let a = cc._oh; a < cc._ot; ) {
-      const b = cc._ob;
-      let i = a + 2, len = 0, m = 1, x;
-      do {
-        x = b[i++];
-        len += (x & 127) * m;
-        m *= 128;
-      } while (x & 128);
-      if (b[a + 1] & 6 && !(b[a] & 2)) {
-        const t = i + 2 + ((b[i] << 8) | b[i + 1]);
-        if (((b[t] << 8) | b[t + 1]) == id) n++;
-      }
-      a = i + len;
+    // Entries from _qh: _h first byte (QoS bits 6), _s state (2 = done), _i packet id.
+    for (let k = cc._qh; k < cc._q.length; k++) {
+      const e = cc._q[k];
+      if (e._h & 6 && !(e._s & 2) && e._i == id) n++;
     }
     return n;
   }
