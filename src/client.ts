@@ -203,6 +203,12 @@ function tick(c: any) {
       ctl(c, T.PINGREQ << 4, 0);
     }
   }
+  // A pump cut short by an exception (Espruino stops the code that runs out of memory, finally
+  // blocks included) would leave the outbox stalled: a timer never runs inside one, so go on.
+  if (c._busy) {
+    c._busy = false;
+    pump(c);
+  }
   // Also end()'s check deferred to a timer on Espruino, in any state (see end()).
   if (c._ending) c._endCheck();
 }
@@ -489,7 +495,10 @@ function send(c: any, e: any) {
     return c._out(b, 0, b.length);
   }
   if (!scratch || scratch.length < e._n) scratch = new Uint8Array(Math.max(e._n, 1024));
-  return c._out(scratch, 0, writePublish(scratch, 0, e._t, e._p, (e._h >> 1) & 3, e._h & 1, !!(e._h & 8), e._i, e._r));
+  b = c._out(scratch, 0, writePublish(scratch, 0, e._t, e._p, (e._h >> 1) & 3, e._h & 1, !!(e._h & 8), e._i, e._r));
+  // (Not held for good after one large publish: the platform has copied what it wrote.)
+  if (scratch.length > 65536) scratch = null;
+  return b;
 }
 
 /** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */

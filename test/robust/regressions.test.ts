@@ -218,4 +218,20 @@ describe("regressions", () => {
     // Was [108, null]: failed by end(), then called back again as done by the new session.
     expect(u).toEqual([108]);
   });
+
+  it("an exception that cuts a pump short (Espruino stops code that runs out of memory) does not stall the outbox: the next tick goes on", () => {
+    const { broker, clock, c } = connected({}, { inflight: 4 });
+    const cc: any = c, out = cc._out;
+    // A packet is built while the pump writes: the first build of this one is cut short.
+    cc._out = () => {
+      cc._out = out;
+      throw new Error("Out of Memory!");
+    };
+    expect(() => c.publish("t", "a", { qos: 1 })).toThrow("Out of Memory!");
+    c.publish("t", "b", { qos: 1 });
+    expect(drain(broker, 0).map((p) => String(p.payload))).toEqual([]); // the pump was still marked busy
+    // Was: nothing more was ever sent.
+    expect(drain(broker, 1000).map((p) => String(p.payload))).toEqual(["a", "b"]);
+    clock.flush();
+  });
 });
