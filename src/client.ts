@@ -562,16 +562,16 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   q = (opts && opts.qos) || 0;
   pl = payloadOf(payload);
   n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : publishBody(topic, strBytes(topic), pl, q);
-  // The payload kept as the app cannot change it: on Espruino a string (bytes through E.toString,
-  // which has no memory at times), on Node a copy of bytes.
-  if (__ESPRUINO__) {
-    if (n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;
-  } else if (pl && typeof pl != "string") pl = new Uint8Array(pl);
+  // On Espruino the payload is kept as a string (bytes through E.toString, which has no memory at
+  // times); on Node bytes are copied once the publish is taken (below).
+  if (__ESPRUINO__ && n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;
   // What the entry counts among the outbox's bytes: a state byte, then the packet.
   if ((r = n) >= 0 && (n += 1 + headerSize(n)) > o.outboxSize) n = -Err.TooBig;
   if (!(n > 0 && c._on < o.queueSize && c._qn + n <= o.outboxSize)) c._fail(cb, n < 0 ? -n : Err.Full);
   else {
     // (No state yet: an undefined _s reads as 0 in the bit tests.)
+    // Kept as the app cannot change it any more.
+    if (!__ESPRUINO__ && pl && typeof pl != "string") pl = new Uint8Array(pl);
     c._q.push((e = { _t: topic, _p: pl, _h: (T.PUBLISH << 4) | (q << 1) | (opts && opts.retain ? 1 : 0), _i: q && nid(c), _n: n, _cb: cb }));
     if (!__ESPRUINO__) e._r = r;
     c._qn += n;

@@ -73,20 +73,9 @@ export function writePublish(b: Uint8Array, o: number, topic: string, payload: P
   return writePayload(b, o, payload);
 }
 
-/** The end of the packet that starts at `o` (its fixed header read from `b`). */
-export function packetEnd(b: Uint8Array, o: number): number {
-  var n = 0, m = 1, x;
-  do {
-    x = b[++o];
-    n += (x & 127) * m;
-    m *= 128;
-  } while (x & 128);
-  return o + 1 + n;
-}
-
 /**
- * Offset of the packet identifier of the QoS>0 PUBLISH encoded at `o`: lets a resend set DUP
- * and a new session renumber the packet in place, without encoding it again.
+ * Offset of the packet identifier of the QoS>0 PUBLISH encoded at `o`: lets a caller that keeps
+ * encoded packets set DUP or renumber one in place, without encoding it again.
  */
 export function publishIdOffset(b: Uint8Array, o: number): number {
   var i = o + 1;
