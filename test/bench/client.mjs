@@ -125,11 +125,10 @@ function summarize(cells) {
         errors: c.errors,
       };
     }
-    const a = res[qos].mqttiny, b = res[qos].mqttjs;
-    res[qos].ratios = {
-      msgsPerSec: a.msgsPerSec.median / b.msgsPerSec.median,
-      cpuPerMsg: a.cpuPerMsgUs.median / b.cpuPerMsgUs.median,
-    };
+    const b = res[qos].mqttjs, vs = (a) => a && { msgsPerSec: a.msgsPerSec.median / b.msgsPerSec.median, cpuPerMsg: a.cpuPerMsgUs.median / b.cpuPerMsgUs.median };
+    res[qos].ratios = vs(res[qos].mqttiny);
+    // Pre-encoded packets on raw sockets: what the broker and the kernel allow a client doing no work.
+    res[qos].rawRatios = vs(res[qos].raw);
   }
   return res;
 }
@@ -165,12 +164,12 @@ async function main() {
   const rows = [];
   for (const [name, b] of Object.entries(result.brokers))
     for (const qos of QOS) {
-      const cell = b[qos], r = cell.ratios;
+      const cell = b[qos], r = cell.ratios, raw = cell.rawRatios;
       // Issue 11: QoS 1 ≥ 1.5× the messages/s at ≤ 0.5× the CPU; QoS 0 ≥ 2.5× at ≤ 0.2×.
       const [rateGoal, cpuGoal] = qos ? [1.5, 0.5] : [2.5, 0.2];
       const cpuMet = r.cpuPerMsg <= cpuGoal, rateMet = r.msgsPerSec >= rateGoal;
-      result.goals.push({ broker: name, qos, goal: `CPU/msg ≤ ${cpuGoal} × MQTT.js`, value: +r.cpuPerMsg.toFixed(3), met: cpuMet });
-      result.goals.push({ broker: name, qos, goal: `msgs/s ≥ ${rateGoal} × MQTT.js`, value: +r.msgsPerSec.toFixed(3), met: rateMet });
+      result.goals.push({ broker: name, qos, goal: `CPU/msg ≤ ${cpuGoal} × MQTT.js`, value: +r.cpuPerMsg.toFixed(3), met: cpuMet, rawSockets: raw && +raw.cpuPerMsg.toFixed(3) });
+      result.goals.push({ broker: name, qos, goal: `msgs/s ≥ ${rateGoal} × MQTT.js`, value: +r.msgsPerSec.toFixed(3), met: rateMet, rawSockets: raw && +raw.msgsPerSec.toFixed(3) });
       for (const impl of [...IMPLS, "c"]) {
         const c = cell[impl];
         if (!c) continue;
@@ -179,7 +178,8 @@ async function main() {
         rows.push([
           `${name} ${b.version ?? ""}`.trim(), `QoS ${qos}`, LABEL[impl] + ref + err, fmtMed(c.msgsPerSec), fmtMed(c.cpuPerMsgUs, (x) => x.toFixed(1)),
           Number.isFinite(c.sysShare.median) ? `${Math.round(100 * c.sysShare.median)}%` : "-", fmtMed(c.brokerCpuPct, (x) => x.toFixed(0)),
-          impl === "mqttiny" ? `${fmtRatio(r.msgsPerSec)}${rateMet ? "" : " MISS"}` : "", impl === "mqttiny" ? `${fmtRatio(r.cpuPerMsg)}${cpuMet ? "" : " MISS"}` : "",
+          impl === "mqttiny" ? `${fmtRatio(r.msgsPerSec)}${rateMet ? "" : " MISS"}` : impl === "raw" && raw ? `(${fmtRatio(raw.msgsPerSec)})` : "",
+          impl === "mqttiny" ? `${fmtRatio(r.cpuPerMsg)}${cpuMet ? "" : " MISS"}` : impl === "raw" && raw ? `(${fmtRatio(raw.cpuPerMsg)})` : "",
         ]);
       }
     }
@@ -191,13 +191,13 @@ async function main() {
       "client CPU: publisher + subscriber, in a process of their own (broker elsewhere). Goals: QoS 1 msgs/s ≥ 1.5×, CPU ≤ 0.5× MQTT.js; QoS 0 ≥ 2.5×, ≤ 0.2×.",
       "mqttiny: target node defaults (outbox up to 8 MB, inflight 4,096, coalesced writes), every publish at once as MQTT.js users do.",
       "mqttiny, until refused: a fixed 16 KB / 64-publish outbox; the app publishes until one is refused (107) and goes on at 'drain'.",
-      "MQTT.js: its defaults (no in-flight limit), every publish at once. raw: pre-encoded PUBLISH written in one write, PUBACKs per chunk.",
+      "MQTT.js: its defaults (no in-flight limit), every publish at once. raw: pre-encoded PUBLISH written in one write, PUBACKs per chunk; its ratios in parentheses: the reference a goal can be read against.",
       "C: mosquitto_pub -l / mosquitto_sub -C, CPU includes both processes' start-up. broker CPU %: of one core, during the run.",
       ...Object.entries(result.skipped).map(([k, v]) => `skipped ${k}: ${v}`),
     ],
   );
   const missed = result.goals.filter((g) => !g.met);
-  console.log(`\ngoals: ${result.goals.length - missed.length}/${result.goals.length} met${missed.length ? "; missed: " + missed.map((g) => `${g.broker} QoS ${g.qos} ${g.goal} (${g.value})`).join("; ") : ""}`);
+  console.log(`\ngoals: ${result.goals.length - missed.length}/${result.goals.length} met${missed.length ? "; missed: " + missed.map((g) => `${g.broker} QoS ${g.qos} ${g.goal} (${g.value}; raw sockets ${g.rawSockets ?? "-"})`).join("; ") : ""}`);
   writeResult("client", result, start);
 }
 
