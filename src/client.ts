@@ -10,10 +10,8 @@
 // the pieces it wants; the node target has them all.
 import { Err } from "./errors";
 import { headerSize, T } from "./codec/packet";
-import { connectPacket } from "./codec/connect";
-import { publishBody, writePublish } from "./codec/publish";
-import { subscribePacket } from "./codec/subscribe";
-import { bytesText, connectText, field, idText, packetText, subscribeText } from "./codec/text";
+import { publishBody } from "./codec/publish";
+import { bytesOf, bytesText, connectText, field, idText, packetText, subscribeText } from "./codec/text";
 import { strBytes, payloadOf } from "./codec/strings";
 import { initDecoder, feed, resetDecoder, St, at } from "./codec/decoder";
 import { Platform } from "./platform/types";
@@ -63,7 +61,7 @@ export interface Options {
   reconnectMax?: number;
   connectTimeout?: number;
   tls?: any;
-  /** The largest packet body received whole (Node: the receive buffer's bytes; a board holds none between packets). */
+  /** The largest packet body received whole (the most collected of one that spans chunks; nothing is held between packets). */
   rxSize?: number;
   /** Outbox bytes: publishes waiting to be sent or acknowledged, each counted as its packet and a state byte. */
   outboxSize?: number;
@@ -121,12 +119,8 @@ P._init = function (o: Options, p: Platform) {
   // Due at once: the first tick, on the next turn, opens the connection (unless reconnect() or
   // end() came first).
   c._due = -1;
-  if (__ESPRUINO__) c._cn = connectText(o, (p._g as any)._E);
-  else {
-    c._tx = new Uint8Array(4);
-    c._cn = connectPacket(o as any);
-  }
-  initDecoder(c, __ESPRUINO__ ? (o.rxSize as number) : p._alloc!(o.rxSize as number), c._packet); // called as d._cb(d): `this` is the client
+  c._cn = connectText(o, (p._g as any)._E);
+  initDecoder(c, o.rxSize as number, c._packet); // called as d._cb(d): `this` is the client
   c._last = p._g._now();
   // Module functions with the client as argument: a closure would be copied per client on Espruino.
   c._timer = p._g._setInterval(tick, p._tick, c);
@@ -323,17 +317,8 @@ P._out = function (b: Uint8Array, a: number, e: number) {
 
 /** A 2-byte packet, or an ack with `id`: PUBACK, PINGREQ, DISCONNECT. */
 function ctl(c: any, first: number, id: number) {
-  var b: any;
-  if (__ESPRUINO__) {
-    b = String.fromCharCode(first, id ? 2 : 0) + (id ? idText(id) : "");
-    return c._out(b, 0, b.length);
-  }
-  b = c._tx;
-  b[0] = first;
-  b[1] = id ? 2 : 0;
-  b[2] = id >> 8;
-  b[3] = id & 255;
-  return c._out(b, 0, id ? 4 : 2);
+  var b = String.fromCharCode(first, id ? 2 : 0) + (id ? idText(id) : "");
+  return c._out(b, 0, b.length);
 }
 
 // ---- incoming -------------------------------------------------------------------------------
@@ -457,10 +442,10 @@ function resume(c: any, sp: number) {
 
 // ---- the outbox -----------------------------------------------------------------------------
 // The publishes waiting to be sent or acknowledged, in order, in `_q` from index `_qh`: each an
-// entry { _t topic, _p payload (8-bit string on Espruino; string or a copy of the bytes on Node),
-// _h first byte (type, DUP, QoS, RETAIN), _i packet id, _s state (F), _n bytes it counts (a state
-// byte and the packet, as the outbox's caps measure), _r body length (Node), _cb }. A packet is
-// encoded when written, so DUP and a new id are field changes. `_qn` counts the entries' bytes,
+// entry { _t topic, _p payload (its bytes as an 8-bit string), _h first byte (type, DUP, QoS,
+// RETAIN), _i packet id, _s state (F), _n bytes it counts (a state byte and the packet, as the
+// outbox's caps measure), _cb }. A packet is encoded when written, so DUP and a new id are field
+// changes. `_qn` counts the entries' bytes,
 // `_on` the entries; `_nk` is the pump's cursor, in entries from the head: those before it are on
 // the wire or done. On Espruino the head is shift()ed (a few entries); on Node `_qh` moves and
 // the array is cut once in a while (shift() costs a copy per entry in a burst of thousands).
@@ -484,21 +469,10 @@ function free(c: any, k: number) {
   call(c, cb, 0);
 }
 
-/** A buffer for encoding an entry before it is written (Node; the platform copies what it writes). */
-var scratch: any;
-
 /** Writes entry `e`; false when there is no socket or the write failed. */
 function send(c: any, e: any) {
-  var b: any;
-  if (__ESPRUINO__) {
-    b = packetText(e._h, field(e._t) + (__QOS1__ && e._h & 6 ? idText(e._i) : "") + e._p);
-    return c._out(b, 0, b.length);
-  }
-  if (!scratch || scratch.length < e._n) scratch = new Uint8Array(Math.max(e._n, 1024));
-  b = c._out(scratch, 0, writePublish(scratch, 0, e._t, e._p, (e._h >> 1) & 3, e._h & 1, !!(e._h & 8), e._i, e._r));
-  // (Not held for good after one large publish: the platform has copied what it wrote.)
-  if (scratch.length > 65536) scratch = null;
-  return b;
+  var b = packetText(e._h, field(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? idText(e._i) : "") + e._p);
+  return c._out(b, 0, b.length);
 }
 
 /** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */
@@ -554,7 +528,7 @@ function nid(c: any): number {
  * when it cannot be sent (nothing is sent then).
  */
 P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
-  var c = this, o = c._opts, q, pl, n, r, e;
+  var c = this, o = c._opts, q, pl, n;
   if (typeof opts == "function") {
     cb = opts;
     opts = null;
@@ -562,18 +536,15 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   q = (opts && opts.qos) || 0;
   pl = payloadOf(payload);
   n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : publishBody(topic, strBytes(topic), pl, q);
-  // On Espruino the payload is kept as a string (bytes through E.toString, which has no memory at
-  // times); on Node bytes are copied once the publish is taken (below).
-  if (__ESPRUINO__ && n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;
+  // The payload kept as the bytes of a string, which the app cannot change any more (bytes through
+  // E.toString on Espruino, which has no memory at times).
+  if (n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;
   // What the entry counts among the outbox's bytes: a state byte, then the packet.
-  if ((r = n) >= 0 && (n += 1 + headerSize(n)) > o.outboxSize) n = -Err.TooBig;
+  if (n >= 0 && (n += 1 + headerSize(n)) > o.outboxSize) n = -Err.TooBig;
   if (!(n > 0 && c._on < o.queueSize && c._qn + n <= o.outboxSize)) c._fail(cb, n < 0 ? -n : Err.Full);
   else {
     // (No state yet: an undefined _s reads as 0 in the bit tests.)
-    // Kept as the app cannot change it any more.
-    if (!__ESPRUINO__ && pl && typeof pl != "string") pl = new Uint8Array(pl);
-    c._q.push((e = { _t: topic, _p: pl, _h: (T.PUBLISH << 4) | (q << 1) | (opts && opts.retain ? 1 : 0), _i: q && nid(c), _n: n, _cb: cb }));
-    if (!__ESPRUINO__) e._r = r;
+    c._q.push({ _t: topic, _p: pl, _h: (T.PUBLISH << 4) | (q << 1) | (opts && opts.retain ? 1 : 0), _i: q && nid(c), _n: n, _cb: cb });
     c._qn += n;
     c._on++;
     pump(c);
@@ -644,7 +615,7 @@ function req(c: any, r: Req) {
   var b;
   r._id = 0;
   r._id = nid(c);
-  b = __ESPRUINO__ ? subscribeText(r._id, r._f, r._q) : subscribePacket(r._id, r._f, r._q);
+  b = subscribeText(r._id, r._f, r._q);
   c._out(b, 0, b.length);
 }
 

@@ -13,8 +13,8 @@ handlers(P);
 events(P);
 drain(P);
 stats(P);
-// Node only (src/node/): errors in words, `drain`; a growing outbox and a shared receive buffer
-// when the options ask for them (the node target's defaults do; the behaviour tests' do not).
+// Node only (src/node/): errors in words, `drain`, and the outbox's cap from outboxMax when the
+// options have it (the node target's defaults do; the behaviour tests' do not).
 if (!__ESPRUINO__) nodeClient(P);
 
 export { Client };

@@ -11,14 +11,13 @@ var platform: any;
 
 /**
  * outboxMax: the outbox's cap in bytes (8 MB; outboxSize is the cap when it is 0); queueSize: the
- * most publishes it holds; rxShared: one receive buffer for the process (see src/node/node.ts).
- * The last two are not among connector()'s defaults, where 0 and false would mean "the default".
+ * most publishes it holds. outboxMax is not among connector()'s defaults, where 0 would mean "the
+ * default".
  */
 var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 4096 };
 
 export function connect(url?: any, opts?: any) {
   var o: any = options(url, opts, DEFAULTS);
   if (o.outboxMax == null) o.outboxMax = 8388608;
-  if (o.rxShared == null) o.rxShared = true;
   return new (Client as any)(o, platform || (platform = nodePlatform(processEnv(), 250, true)));
 }

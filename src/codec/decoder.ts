@@ -24,7 +24,9 @@ export interface Decoder {
   _buf: Uint8Array;
   /** Its capacity: the longest packet received whole. */
   _max: number;
-  /** Espruino builds: the body of a packet that spans chunks, collected so far (a string costs nothing between packets). */
+  /** String mode (the client's decoder on Node; every decoder on Espruino): packets come as 8-bit strings. */
+  _x?: boolean;
+  /** String mode: the body of a packet that spans chunks, collected so far (a string costs nothing between packets). */
   _acc: string;
   /** Called once per packet, with the decoder itself holding the fields below. */
   _cb: (d: Decoder) => void;
@@ -67,9 +69,13 @@ export interface Decoder {
  * the caller allocates once (16 bytes at least); `cb` receives every packet.
  */
 export function initDecoder(d: any, buf: Uint8Array | number, cb: (d: Decoder) => void): Decoder {
-  // Espruino builds need only the capacity (the client passes a number): they collect in a string.
+  // With a capacity rather than a buffer (the client's, on every target), packets come as 8-bit
+  // strings and one that spans chunks is collected in a string.
   if (__ESPRUINO__) d._max = buf;
-  else {
+  else if (typeof buf == "number") {
+    d._max = buf;
+    d._x = true;
+  } else {
     d._max = (buf as Uint8Array).length;
     d._buf = buf as Uint8Array;
   }
@@ -92,7 +98,7 @@ export function createDecoder(buf: Uint8Array, cb: (d: Decoder) => void): Decode
 function fail(d: Decoder, code?: any): number {
   d._st = code ? St.Dead : St.Header;
   // No string of the last connection kept (a partial body, the last chunk): up to rxSize bytes.
-  if (__ESPRUINO__) d._acc = d._d = "";
+  if (__ESPRUINO__ || d._x) d._acc = d._d = "";
   return (d._err = code || 0); // 0, not undefined: feed() returns it when the client marks the decoder Dead
 }
 export { fail as resetDecoder };
@@ -100,7 +106,7 @@ export { fail as resetDecoder };
 /** Byte `i` of a packet (Espruino builds hold packets in 8-bit strings), or with `w` the 16-bit number at `i`. */
 export function at(p: any, i: number, w?: any): number {
   // Not recursive on Node, where it must stay small enough to be inlined.
-  return !__ESPRUINO__ ? (w ? (p[i] << 8) | p[i + 1] : p[i]) : w ? (at(p, i) << 8) | at(p, i + 1) : p.charCodeAt(i);
+  return !__ESPRUINO__ && typeof p != "string" ? (w ? (p[i] << 8) | p[i + 1] : p[i]) : w ? (at(p, i) << 8) | at(p, i + 1) : p.charCodeAt(i);
 }
 
 
@@ -110,12 +116,12 @@ export function at(p: any, i: number, w?: any): number {
  * 0, as soon as `_cb` marks it Dead (the client closing the connection from inside a handler).
  */
 export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): number {
-  var str = __ESPRUINO__ || typeof c == "string", b: any = __ESPRUINO__ ? 0 : d._buf, x, k, n: any;
+  var tx = __ESPRUINO__ || d._x, str = tx || typeof c == "string", b: any = tx ? 0 : d._buf, x, k, n: any;
   while (s < e && d._st != St.Dead) {
     var st = d._st;
     if (st > St.Length) {
       // Body or Skip.
-      if (__ESPRUINO__) {
+      if (tx) {
         // _skip bytes left of either. A body collects in a string, which costs nothing between
         // packets, where a buffer would hold its JsVars for good.
         k = e - s < d._skip ? e - s : d._skip;
@@ -160,7 +166,7 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
           k = d._type;
           d._big = n > d._max;
           if (k == T.PUBLISH ? n < (d._flags & 6 ? 5 : 3) : k == T.SUBACK ? n < 3 : n != (k == T.PINGRESP ? 0 : 2)) fail(d, Err.Size);
-          else if ((__ESPRUINO__ || !str) && e - s >= n && !d._big) {
+          else if ((tx || !str) && e - s >= n && !d._big) {
             // Wholly inside this chunk: reported where it lies, without a copy. Only what the
             // receive buffer could hold, so what is received never depends on how TCP cut the stream.
             s += n;
@@ -169,7 +175,7 @@ export function feed(d: Decoder, c: Uint8Array | string, s: number, e: number): 
           else {
             // A PUBLISH longer than the buffer: as much as it holds, for its topic and id; then skipped.
             d._st = St.Body;
-            if (__ESPRUINO__) {
+            if (tx) {
               // Never empty here: an empty body lies wholly inside any chunk.
               d._skip = d._big ? d._max : n;
               d._acc = "";
@@ -223,5 +229,5 @@ function done(d: Decoder, p: Uint8Array, o: number): any {
   d._id = id;
   d._cb(d);
   // The chunk is not kept until the next packet (on a board, up to a few hundred bytes of JsVars).
-  if (__ESPRUINO__) d._d = "";
+  if (__ESPRUINO__ || d._x) d._d = "";
 }

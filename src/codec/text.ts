@@ -7,6 +7,17 @@ import { T } from "./packet";
 import { payloadOf } from "./strings";
 
 var chr = String.fromCharCode;
+declare var Buffer: any;
+
+/**
+ * Node: the UTF-8 bytes of a string the app gave, as an 8-bit string (ASCII, the common case, as it
+ * is). On Espruino a string is its bytes already: callers test the build's switch themselves, so
+ * the board builds fold the call away (a call to an identity function would stay in the bundle).
+ */
+export function bytesOf(s: string): string {
+  for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return Buffer.from(s, "utf8").toString("latin1");
+  return s;
+}
 
 /** A 16-bit length, then `s`. */
 export function field(s: string): string {
@@ -29,11 +40,16 @@ export function packetText(first: number, body: string): string {
 }
 
 /**
- * A payload as a string: a string as it is, bytes (Uint8Array, ArrayBuffer) through `E.toString`,
- * none as "". Undefined when Espruino has no memory left for it.
+ * A payload as a string of its bytes: a string by bytesOf, bytes (Uint8Array, ArrayBuffer) through
+ * `E.toString` on Espruino (undefined when it has no memory left for it), none as "".
  */
 export function bytesText(p: any, E: any): any {
-  return p == null ? "" : typeof p == "string" ? p : E.toString(payloadOf(p));
+  return p == null ? "" : typeof p == "string" ? (__ESPRUINO__ ? p : bytesOf(p)) : __ESPRUINO__ ? E.toString(payloadOf(p)) : latin1(payloadOf(p));
+}
+
+/** Node: bytes as an 8-bit string. */
+function latin1(u: Uint8Array): string {
+  return Buffer.from(u.buffer, u.byteOffset, u.length).toString("latin1");
 }
 
 /** The CONNECT of options `c` (as connectPacket makes it). */
@@ -43,15 +59,15 @@ export function connectText(c: any, E: any): string {
     T.CONNECT << 4,
     field("MQTT") +
       chr(4, (c.clean ? 2 : 0) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (u != null ? 128 : 0) | (pw != null ? 64 : 0), ka >> 8, ka & 255) +
-      field(c.clientId) +
-      (w ? field(w.topic) + field(bytesText(w.payload, E)) : "") +
-      (u != null ? field(u) : "") +
+      field(__ESPRUINO__ ? c.clientId : bytesOf(c.clientId)) +
+      (w ? field(__ESPRUINO__ ? w.topic : bytesOf(w.topic)) + field(bytesText(w.payload, E)) : "") +
+      (u != null ? field(__ESPRUINO__ ? u : bytesOf(u)) : "") +
       (pw != null ? field(bytesText(pw, E)) : "")
   );
 }
 
 /** The SUBSCRIBE (one QoS per filter in `q`) or, with `q` null, UNSUBSCRIBE of valid filters. */
 export function subscribeText(id: number, f: string[], q: number[] | null): string {
-  for (var s = idText(id), i = 0; i < f.length; i++) s += field(f[i]) + (q ? chr(q[i]) : "");
+  for (var s = idText(id), i = 0; i < f.length; i++) s += field(__ESPRUINO__ ? f[i] : bytesOf(f[i])) + (q ? chr(q[i]) : "");
   return packetText(((q ? T.SUBSCRIBE : T.UNSUBSCRIBE) << 4) | 2, s);
 }

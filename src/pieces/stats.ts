@@ -29,7 +29,7 @@ export function stats(P: any) {
     fail.call(this, cb, code);
   };
   P._out = function (b: any, a: number, e: number) {
-    var s = counters(this), r = out.call(this, b, a, e), x = __ESPRUINO__ ? b.charCodeAt(a) : b[a]; // a string on Espruino
+    var s = counters(this), r = out.call(this, b, a, e), x = b.charCodeAt(a); // packets are 8-bit strings
     if (r && x >> 4 == T.PUBLISH) {
       s.sent++;
       if (x & 8) s.resent++;

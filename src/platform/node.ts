@@ -24,39 +24,16 @@ function code(e: any): number {
 
 // ---- coalesced writes -----------------------------------------------------------------------
 
-/** Bytes per staging slab; a packet over a quarter of it is written on its own. */
-var SLAB = 65536;
 /** A socket with more than this staged is written at once (so writableNeedDrain can tell). */
 var MAX_STAGED = 65536;
-/**
- * The slab: bytes [start, end) are the current run of `cur`, the socket written last. A socket's
- * runs (views of slabs, never written again) wait in its `mqttinyOut` until the turn's end.
- */
-var slab: any = null, start = 0, end = 0, cur: any = null, pending: any[] = [], queued = false;
+/** Sockets with packets staged in this turn (in `mqttinyOut`, one 8-bit string each). */
+var pending: any[] = [], queued = false;
 
-/** Ends the current run: its bytes join its socket's list. */
-function cut() {
-  if (cur && end > start) {
-    cur.mqttinyOut.push(slab.subarray(start, end));
-    cur.mqttinyN += end - start;
-  }
-  start = end;
-  cur = null;
-}
-
-/** Writes what `s` has staged: one write, or one writev (cork) for several runs. */
+/** Writes what `s` has staged, as one write. */
 function out(s: any) {
-  var l = s.mqttinyOut, i;
-  if (cur === s) cut();
-  s.mqttinyOut = [];
-  s.mqttinyN = 0;
-  if (s.destroyed || !l.length) return;
-  if (l.length == 1) s.write(l[0]);
-  else {
-    s.cork();
-    for (i = 0; i < l.length; i++) s.write(l[i]);
-    s.uncork();
-  }
+  var x = s.mqttinyOut;
+  s.mqttinyOut = "";
+  if (x && !s.destroyed) s.write(x, "latin1");
 }
 
 /** The end of the turn: every socket's staged bytes go out. */
@@ -64,36 +41,16 @@ function turnEnd() {
   var l = pending, i;
   queued = false;
   pending = [];
-  cut();
   for (i = 0; i < l.length; i++) out(l[i]);
 }
 
-function stage(s: any, b: Uint8Array, a: number, e: number): boolean {
-  var n = e - a, i;
+function stage(s: any, b: string): boolean {
   if (!s.mqttinyOut) {
-    s.mqttinyOut = [];
-    s.mqttinyN = 0;
+    s.mqttinyOut = "";
+    pending.push(s);
   }
-  if (!s.mqttinyN && cur !== s) pending.push(s);
-  if (n > SLAB / 4) {
-    out(s);
-    s.write(Buffer.from(b.subarray(a, e)));
-    return !s.writableNeedDrain;
-  }
-  if (cur !== s) cut();
-  if (!slab || end + n > slab.length) {
-    cut();
-    slab = Buffer.allocUnsafeSlow(SLAB);
-    start = end = 0;
-  }
-  cur = s;
-  // Acks and small packets byte by byte: cheaper than a subarray.
-  if (n <= 64) for (i = a; i < e; i++) slab[end++] = b[i];
-  else {
-    slab.set(b.subarray(a, e), end);
-    end += n;
-  }
-  if (s.mqttinyN + end - start > MAX_STAGED) out(s);
+  s.mqttinyOut += b;
+  if (s.mqttinyOut.length > MAX_STAGED) out(s);
   if (!queued) {
     queued = true;
     // After the I/O callbacks of this loop iteration: a read of PUBACKs and a read of PUBLISHes
@@ -115,8 +72,14 @@ function onOpen(this: any) {
 function onTcp(this: any) {
   this.mqttinyHs = this.mqttinyHs || 1;
 }
-function onData(this: any, d: Uint8Array) {
-  this.mqttiny._io(this, Io.Data, d);
+function onData(this: any, d: any) {
+  // Packets are 8-bit strings on every target: a socket set to latin1 gives them so.
+  this.mqttiny._io(this, Io.Data, typeof d == "string" ? d : latin1(d));
+}
+
+/** Bytes as an 8-bit string. */
+function latin1(u: Uint8Array): string {
+  return Buffer.from(u.buffer, u.byteOffset, u.length).toString("latin1");
 }
 function onDrain(this: any) {
   this.mqttiny._io(this, Io.Drain);
@@ -146,6 +109,7 @@ export function nodePlatform(g: NodeEnv, tick: number, coalesce?: boolean): Plat
       s.mqttiny = c;
       s.mqttinyHs = 0;
       s.setNoDelay && s.setNoDelay(true);
+      s.setEncoding && s.setEncoding("latin1");
       s.on(tls ? "secureConnect" : "connect", onOpen);
       s.on("data", onData);
       s.on("drain", onDrain);
@@ -153,10 +117,8 @@ export function nodePlatform(g: NodeEnv, tick: number, coalesce?: boolean): Plat
       s.on("close", onClose);
       return s;
     },
-    _write: function (s: any, b: Uint8Array, a: number, e: number) {
-      if (coalesce) return stage(s, b, a, e);
-      // A copy: the socket may hold on to what it is given until it is flushed.
-      return s.write(Buffer.from(b.subarray(a, e)));
+    _write: function (s: any, b: string) {
+      return coalesce ? stage(s, b) : s.write(b, "latin1");
     },
     _close: function (s: any, fl?: boolean) {
       if (s.mqttinyOut) out(s);
@@ -173,15 +135,13 @@ export function nodePlatform(g: NodeEnv, tick: number, coalesce?: boolean): Plat
       if (t && t.unref) t.unref();
     },
     _g: g,
-    _alloc: function (n: number) {
-      return Buffer.alloc(n);
+    _topic: function (b: string, a: number, e: number) {
+      // UTF-8 bytes as an 8-bit string: ASCII, the common case, is the topic already.
+      for (var t = b.substring(a, e), i = 0; i < t.length; i++) if (t.charCodeAt(i) > 127) return Buffer.from(t, "latin1").toString("utf8");
+      return t;
     },
-    _topic: function (b: any, a: number, e: number) {
-      // Chunks and the receive buffer are Buffers on Node: no view to make per message.
-      return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length)).toString("utf8", a, e);
-    },
-    _payload: function (b: Uint8Array, a: number, e: number) {
-      return Buffer.from(b.subarray(a, e));
+    _payload: function (b: string, a: number, e: number) {
+      return Buffer.from(b.substring(a, e), "latin1");
     },
     _rand: Math.random,
     _tick: tick,

@@ -23,8 +23,8 @@ export interface Platform {
   /** Opens a connection and wires its events to `c`; may throw (Espruino does, synchronously). */
   _open(c: SocketSink, host: string, port: number, tls: any): any;
   /**
-   * Writes bytes a..e of `b` (on Espruino builds `b` is a whole packet as an 8-bit string); the
-   * bytes are copied or taken before it returns. False when the caller should wait for `_drain`
+   * Writes `b`, a whole packet as an 8-bit string (a and e: 0 and its length); the bytes are
+   * taken before it returns. False when the caller should wait for `_drain`
    * before writing more. Throws when the platform cannot.
    */
   _write(s: any, b: any, a?: number, e?: number): boolean;
@@ -32,8 +32,6 @@ export interface Platform {
   _close(s: any, flush?: boolean): void;
   /** The clock and timers: the platform's own (Date.now, setInterval...) or a test's. */
   _g: TimerEnv;
-  /** A receive buffer of `n` bytes (a Buffer on Node, so topics decode without a copy). */
-  _alloc?(n: number): Uint8Array;
   /** The topic the application sees: an 8-bit string on Espruino, a UTF-8-decoded string on Node. */
   _topic(b: any, a: number, e: number): string | undefined;
   /** A payload the application may keep (undefined when memory ran out). */

@@ -5,7 +5,7 @@
 //   node --expose-gc test/bench/memory-worker.mjs '{"impl":"mqttiny","port":1883,"count":1000}'
 //
 // impl: "bare" (a socket that sent CONNECT and got CONNACK: the floor), "mqttiny" (target node's
-// defaults), "mqttiny-device" (the esp8266 target's buffers), "mqttjs" (MQTT.js defaults).
+// defaults), "mqttiny-device" (the esp8266 target's limits), "mqttjs" (MQTT.js defaults).
 import net from "node:net";
 import { dist, report, require } from "./lib.mjs";
 
@@ -13,8 +13,8 @@ import { dist, report, require } from "./lib.mjs";
 const { impl, port, count, opts = {} } = JSON.parse(process.argv[2]);
 const host = "127.0.0.1";
 if (!global.gc) throw new Error("run with --expose-gc");
-// targets/espruino-esp8266.ts: a receive buffer of its own per client (no shared one) and a fixed outbox cap.
-const DEVICE = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2, outboxMax: 0, rxShared: false };
+// targets/espruino-esp8266.ts: its limits (no buffer is held either way).
+const DEVICE = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2, outboxMax: 0 };
 
 let opened = 0;
 const makers = {

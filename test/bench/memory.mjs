@@ -21,7 +21,7 @@ const IMPLS = ["bare", "mqttiny", "mqttiny-device", "mqttjs"];
 const LABEL = {
   bare: "bare socket (ref)",
   mqttiny: "mqttiny, node defaults",
-  "mqttiny-device": "mqttiny, device buffers",
+  "mqttiny-device": "mqttiny, device limits",
   mqttjs: "MQTT.js, defaults",
 };
 
@@ -72,8 +72,7 @@ async function main() {
     ]),
     [
       `spread (max - min over workers, heap + arrayBuffers): ${IMPLS.map((i) => `${i} ${fmtInt(res[i].held.max - res[i].held.min)} B`).join(", ")}`,
-      "device buffers: rxSize 512 (a receive buffer of its own), outboxSize 1024, queueSize 8, inflight 2 (targets/espruino-esp8266.ts).",
-      `floor with device buffers: a bare socket + its 512 B receive buffer = ${kb(res.bare.held.median + 512)} KB = ${fmtRatio((res.bare.held.median + 512) / js)} MQTT.js.`,
+      "device limits: rxSize 512, outboxSize 1024, queueSize 8, inflight 2 (targets/espruino-esp8266.ts).",
       `burst: ${BURST.toLocaleString("en-US")} QoS 1 publishes in one go, node defaults: refused ${burst.refused}, delivered ${burst.delivered}${burst.inOrder ? " in order" : " OUT OF ORDER"}; ` +
         `held (heap + arrayBuffers) idle ${kb(burst.idle.held)} KB, all delivered ${kb(burst.peak.held)} KB, 2.5 s later ${kb(burst.after.held)} KB (outbox entries ${burst.outboxAfter} B).`,
       `goals: ${goals.map((g) => `${g.goal}: ${g.value} ${g.met ? "met" : "MISSED"}`).join("; ")}`,

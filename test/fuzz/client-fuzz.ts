@@ -1,7 +1,6 @@
 // The client fuzzer: the real client over the simulated network (test/client/helpers.ts rig, this
-// vitest project's socket mode), its receive buffer, outbox and scratch buffer replaced by
-// instrumented ones (strict.ts), every chunk a socket delivers instrumented too (Node mode), and
-// each feed bounded in loop iterations. A far side of our own (sim.listen, raw conn.serverWrite)
+// vitest project's socket mode; packets are 8-bit strings on both, so there is no buffer of the
+// client's to instrument), each feed bounded in loop iterations. A far side of our own (sim.listen, raw conn.serverWrite)
 // answers CONNECT, PUBLISH, SUBSCRIBE and PINGREQ like a broker, mostly; between its answers it
 // writes fuzz inputs into the connection: gen.mjs cases, or streams of packets the client is
 // waiting for (PUBACKs of the ids on the wire, SUBACKs, PUBLISHes to its subscription, PINGRESPs,
@@ -207,9 +206,7 @@ export function runClientSession(seed: number, session: number, cases: number): 
   );
   const cc: any = c;
   (cc._plat as any)._rand = () => G.below(r, 1000000) / 1000000;
-  if (typeof cc._buf == "object") cc._buf = strict(cc._buf); // Espruino builds keep only its capacity
-  // (The outbox holds entries, encoded when written: nothing to index outside.)
-  if (!__ESPRUINO__) cc._tx = strict(cc._tx);
+  // (Packets are 8-bit strings, the outbox holds entries: no buffer to index outside.)
   let reads = 0, budget = 1e9, st = cc._st;
   Object.defineProperty(cc, "_st", {
     get() {
