@@ -48,7 +48,7 @@ export function bytesText(p: any, E: any): any {
 }
 
 /** Node: bytes as an 8-bit string. */
-function latin1(u: Uint8Array): string {
+export function latin1(u: Uint8Array): string {
   return Buffer.from(u.buffer, u.byteOffset, u.length).toString("latin1");
 }
 

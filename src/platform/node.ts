@@ -10,6 +10,7 @@
 import { Err } from "../errors";
 import { Platform, SocketSink, TimerEnv } from "./types";
 import { Io } from "../client";
+import { latin1 } from "../codec/text";
 
 export interface NodeEnv extends TimerEnv {
   _net: any;
@@ -77,10 +78,6 @@ function onData(this: any, d: any) {
   this.mqttiny._io(this, Io.Data, typeof d == "string" ? d : latin1(d));
 }
 
-/** Bytes as an 8-bit string. */
-function latin1(u: Uint8Array): string {
-  return Buffer.from(u.buffer, u.byteOffset, u.length).toString("latin1");
-}
 function onDrain(this: any) {
   this.mqttiny._io(this, Io.Drain);
 }
