@@ -242,7 +242,7 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
     c._writable = true;
     c._recvAt = c._sentAt = c._now;
     c._pingAt = 0;
-    c._out(c._cn, 0, c._cn.length); // [MQTT-3.1.0-1]: CONNECT first
+    c._out(c._cn); // [MQTT-3.1.0-1]: CONNECT first
   } else {
     c._writable = true;
     pump(c);
@@ -301,12 +301,12 @@ P.reconnect = function () {
   return c;
 };
 
-/** Writes bytes a..e of `b` now; false when there is no socket or the write failed (then dropped). */
-P._out = function (b: Uint8Array, a: number, e: number) {
+/** Writes packet `b` (an 8-bit string) now; false when there is no socket or the write failed (then dropped). */
+P._out = function (b: string) {
   var c = this, s = c._sock;
   if (!s) return false;
   try {
-    if (!c._plat._write(s, b, a, e)) c._writable = false;
+    if (!c._plat._write(s, b)) c._writable = false;
     c._sentAt = c._now;
     return true;
   } catch (x) {
@@ -317,8 +317,7 @@ P._out = function (b: Uint8Array, a: number, e: number) {
 
 /** A 2-byte packet, or an ack with `id`: PUBACK, PINGREQ, DISCONNECT. */
 function ctl(c: any, first: number, id: number) {
-  var b = String.fromCharCode(first, id ? 2 : 0) + (id ? idText(id) : "");
-  return c._out(b, 0, b.length);
+  return c._out(String.fromCharCode(first, id ? 2 : 0) + (id ? idText(id) : ""));
 }
 
 // ---- incoming -------------------------------------------------------------------------------
@@ -445,9 +444,8 @@ function resume(c: any, sp: number) {
 // entry { _t topic, _p payload (its bytes as an 8-bit string), _h first byte (type, DUP, QoS,
 // RETAIN), _i packet id, _s state (F), _n bytes it counts (a state byte and the packet, as the
 // outbox's caps measure), _cb }. A packet is encoded when written, so DUP and a new id are field
-// changes. `_qn` counts the entries' bytes,
-// `_on` the entries; `_nk` is the pump's cursor, in entries from the head: those before it are on
-// the wire or done. On Espruino the head is shift()ed (a few entries); on Node `_qh` moves and
+// changes. `_qn` counts the entries' bytes, `_on` the entries; `_nk` is the pump's cursor, in
+// entries from the head: those before it are on the wire or done. On Espruino the head is shift()ed (a few entries); on Node `_qh` moves and
 // the array is cut once in a while (shift() costs a copy per entry in a burst of thousands).
 
 /** Entry `k` (an index in `_q`) is done: frees what the head no longer needs, then calls its callback. */
@@ -471,8 +469,7 @@ function free(c: any, k: number) {
 
 /** Writes entry `e`; false when there is no socket or the write failed. */
 function send(c: any, e: any) {
-  var b = packetText(e._h, field(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? idText(e._i) : "") + e._p);
-  return c._out(b, 0, b.length);
+  return c._out(packetText(e._h, field(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? idText(e._i) : "") + e._p));
 }
 
 /** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */
@@ -612,11 +609,9 @@ function asked(c: any, f: string[], n: number) {
 
 /** Encodes and sends a request with a fresh id. */
 function req(c: any, r: Req) {
-  var b;
   r._id = 0;
   r._id = nid(c);
-  b = subscribeText(r._id, r._f, r._q);
-  c._out(b, 0, b.length);
+  c._out(subscribeText(r._id, r._f, r._q));
 }
 
 // ---- end ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-// Packets as 8-bit strings, one char per byte: the Espruino builds' container. Espruino's sockets
-// take and deliver strings, and a string holds JsVars only while it exists, where a buffer holds
-// them for good (measured in the real interpreter on the ESP8266 variant: a 1 KB Uint8Array takes
+// Packets as 8-bit strings, one char per byte: the session's container on every target. Espruino's
+// sockets take and deliver strings (Node's are read and written as latin1), and a string holds
+// JsVars only while it exists, where a buffer holds them for good (measured in the real interpreter on the ESP8266 variant: a 1 KB Uint8Array takes
 // 99 JsVars from the start; 8 queued 43-byte publishes as strings 59; none, 0). The values are
 // valid (the caller checked them); strings are already bytes on Espruino (see strings.ts).
 import { T } from "./packet";

@@ -10,8 +10,6 @@
 import { Err } from "../errors";
 import { nodeError } from "./errors";
 
-declare var Buffer: any;
-
 // ---- the outbox -----------------------------------------------------------------------------
 
 /** Whether a client refused with 107 may publish again: the outbox at most half full. */

@@ -28,8 +28,8 @@ export function stats(P: any) {
     if (cb) counters(this).errors++;
     fail.call(this, cb, code);
   };
-  P._out = function (b: any, a: number, e: number) {
-    var s = counters(this), r = out.call(this, b, a, e), x = b.charCodeAt(a); // packets are 8-bit strings
+  P._out = function (b: string) {
+    var s = counters(this), r = out.call(this, b), x = b.charCodeAt(0); // packets are 8-bit strings
     if (r && x >> 4 == T.PUBLISH) {
       s.sent++;
       if (x & 8) s.resent++;

@@ -1,12 +1,12 @@
-// The Node adapter: net/tls sockets with Buffer chunks (decoded in place when a packet lies in one
-// chunk), back-pressure from write()'s result and `drain`. TLS verifies the server by default.
+// The Node adapter: net/tls sockets read and written as latin1, so packets are 8-bit strings as on
+// a board (decoded where they lie in a chunk); back-pressure from write()'s result and `drain`.
+// TLS verifies the server by default.
 //
 // Writes can be coalesced (`coalesce`, as the node target has it): the packets a client writes
-// during one turn of the event loop (its I/O callbacks) are copied into a staging slab shared by
-// the process and handed to the socket as one write at the end of the turn (setImmediate), or
-// sooner when 64 KB are staged for it or it is closed. So a chunk of PUBACKs that
-// releases a window of publishes costs one system call, not one per packet. `_write` still
-// returns false when the socket wants a `drain` (writableNeedDrain).
+// during one turn of the event loop (its I/O callbacks) are joined and handed to the socket as
+// one write at the end of the turn (setImmediate), or sooner when 64 KB are staged for it or it
+// is closed. So a chunk of PUBACKs that releases a window of publishes costs one write, not one
+// per packet. `_write` still returns false when the socket wants a `drain` (writableNeedDrain).
 import { Err } from "../errors";
 import { Platform, SocketSink, TimerEnv } from "./types";
 import { Io } from "../client";

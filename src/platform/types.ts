@@ -23,11 +23,10 @@ export interface Platform {
   /** Opens a connection and wires its events to `c`; may throw (Espruino does, synchronously). */
   _open(c: SocketSink, host: string, port: number, tls: any): any;
   /**
-   * Writes `b`, a whole packet as an 8-bit string (a and e: 0 and its length); the bytes are
-   * taken before it returns. False when the caller should wait for `_drain`
+   * Writes `b`, a whole packet as an 8-bit string; the bytes are taken before it returns. False when the caller should wait for `_drain`
    * before writing more. Throws when the platform cannot.
    */
-  _write(s: any, b: any, a?: number, e?: number): boolean;
+  _write(s: any, b: string): boolean;
   /** Closes `s`; `flush`: after DISCONNECT, so what was written must go out first. */
   _close(s: any, flush?: boolean): void;
   /** The clock and timers: the platform's own (Date.now, setInterval...) or a test's. */
