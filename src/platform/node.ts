@@ -2,11 +2,10 @@
 // a board (decoded where they lie in a chunk); back-pressure from write()'s result and `drain`.
 // TLS verifies the server by default.
 //
-// Writes can be coalesced (`coalesce`, as the node target has it): the packets a client writes
-// during one turn of the event loop (its I/O callbacks) are joined and handed to the socket as
-// one write at the end of the turn (setImmediate), or sooner when 64 KB are staged for it or it
-// is closed. So a chunk of PUBACKs that releases a window of publishes costs one write, not one
-// per packet. `_write` still returns false when the socket wants a `drain` (writableNeedDrain).
+// Each packet is its own write(): while one is in flight, Node's socket queues the next ones and
+// hands them to the kernel together (writev), so a loaded socket batches by itself. Staging a
+// turn's packets into one write measured slower on every row of the client bench (README,
+// Performance), and cork() until the next tick slower still.
 import { Err } from "../errors";
 import { Platform, SocketSink, TimerEnv } from "./types";
 import { Io } from "../client";
@@ -21,44 +20,6 @@ export interface NodeEnv extends TimerEnv {
 function code(e: any): number {
   var c = String((e && e.code) || "");
   return /CERT|TLS|SSL|ALTNAME|SELF_SIGNED|VERIFY/.test(c) || /certificate|TLS|SSL/.test(String(e && e.message)) ? Err.Tls : Err.Socket;
-}
-
-// ---- coalesced writes -----------------------------------------------------------------------
-
-/** A socket with more than this staged is written at once (so writableNeedDrain can tell). */
-var MAX_STAGED = 65536;
-/** Sockets with packets staged in this turn (in `mqttinyOut`, one 8-bit string each). */
-var pending: any[] = [], queued = false;
-
-/** Writes what `s` has staged, as one write. */
-function out(s: any) {
-  var x = s.mqttinyOut;
-  s.mqttinyOut = "";
-  if (x && !s.destroyed) s.write(x, "latin1");
-}
-
-/** The end of the turn: every socket's staged bytes go out. */
-function turnEnd() {
-  var l = pending, i;
-  queued = false;
-  pending = [];
-  for (i = 0; i < l.length; i++) out(l[i]);
-}
-
-function stage(s: any, b: string): boolean {
-  if (!s.mqttinyOut) {
-    s.mqttinyOut = "";
-    pending.push(s);
-  }
-  s.mqttinyOut += b;
-  if (s.mqttinyOut.length > MAX_STAGED) out(s);
-  if (!queued) {
-    queued = true;
-    // After the I/O callbacks of this loop iteration: a read of PUBACKs and a read of PUBLISHes
-    // on two sockets cost one write each, whichever order they come in.
-    setImmediate(turnEnd);
-  }
-  return !s.writableNeedDrain;
 }
 
 // ---- socket events -----------------------------------------------------------------------------
@@ -91,8 +52,8 @@ function onClose(this: any) {
   this.mqttiny._io(this, Io.Closed, 0);
 }
 
-/** The Node platform; `coalesce`: writes staged and written once per turn (see above). */
-export function nodePlatform(g: NodeEnv, tick: number, coalesce?: boolean): Platform {
+/** The Node platform. */
+export function nodePlatform(g: NodeEnv, tick: number): Platform {
   return {
     _open: function (c: SocketSink, host: string, port: number, tls: any) {
       var s: any, o: any = { host: host, port: port }, k: any;
@@ -115,10 +76,9 @@ export function nodePlatform(g: NodeEnv, tick: number, coalesce?: boolean): Plat
       return s;
     },
     _write: function (s: any, b: string) {
-      return coalesce ? stage(s, b) : s.write(b, "latin1");
+      return s.write(b, "latin1");
     },
     _close: function (s: any, fl?: boolean) {
-      if (s.mqttinyOut) out(s);
       if (!fl) {
         s.destroy();
         return;
@@ -159,4 +119,3 @@ export function processEnv(): NodeEnv {
 
 declare var require: (m: string) => any;
 declare var Buffer: any;
-declare var setImmediate: any;

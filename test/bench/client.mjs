@@ -189,7 +189,7 @@ async function main() {
     rows,
     [
       "client CPU: publisher + subscriber, in a process of their own (broker elsewhere). Goals: QoS 1 msgs/s ≥ 1.5×, CPU ≤ 0.5× MQTT.js; QoS 0 ≥ 2.5×, ≤ 0.2×.",
-      "mqttiny: target node defaults (outbox up to 8 MB, inflight 4,096, coalesced writes), every publish at once as MQTT.js users do.",
+      "mqttiny: target node defaults (outbox up to 8 MB, inflight 4,096), every publish at once as MQTT.js users do.",
       "mqttiny, until refused: a fixed 16 KB / 64-publish outbox; the app publishes until one is refused (107) and goes on at 'drain'.",
       "MQTT.js: its defaults (no in-flight limit), every publish at once. raw: pre-encoded PUBLISH written in one write, PUBACKs per chunk; its ratios in parentheses: the reference a goal can be read against.",
       "C: mosquitto_pub -l / mosquitto_sub -C, CPU includes both processes' start-up. broker CPU %: of one core, during the run.",

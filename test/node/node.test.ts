@@ -1,6 +1,6 @@
 // The node target as an MQTT.js user meets it (the built bundle, real sockets, aedes): bursts
 // accepted and delivered in order, memory given back, 'drain' after a refusal, fresh packet
-// objects, once(), errors in words, coalesced writes. And, on the sources over the simulated
+// objects, once(), errors in words, write back-pressure. And, on the sources over the simulated
 // network, the shared receive buffer against a broker that declares huge packets.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,24 +136,41 @@ describe("node target: MQTT.js habits", () => {
 });
 
 describe("node target: writes", () => {
-  it("packets ready in the same turn go out in one socket write", async () => {
-    const pub = await client();
-    await sleep(50);
-    const w = net.Socket.prototype.write;
-    let writes = 0;
-    net.Socket.prototype.write = function (this: any, ...a: any[]) {
-      if (this === pub._sock) writes++;
-      return (w as any).apply(this, a);
-    };
+  // A peer that answers CONNECT and then stops reading: what the client writes beyond what the
+  // kernel takes must wait in the outbox (write()'s false, then 'drain'), not pile up in the
+  // socket's own buffer, where a burst would cost memory the outbox caps do not bound.
+  it("a burst to a peer that stops reading waits in the outbox on write()'s back-pressure, then goes out whole and in order", async () => {
+    let peer: net.Socket | undefined, bytes = 0;
+    const server = net.createServer((s) => {
+      peer = s;
+      s.once("data", () => {
+        s.write(Buffer.from([0x20, 2, 0, 0]));
+        s.pause();
+        s.on("data", (d) => (bytes += d.length));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     try {
+      // 20 MB: more than the kernel's buffers on loopback take from a peer that does not read.
+      const c = await client({ port: (server.address() as any).port, outboxMax: 32 << 20 });
+      const n = 20000, payload = "p".repeat(1000);
       let done = 0;
-      for (let i = 0; i < 50; i++) pub.publish("w", "x", { qos: 0 }, () => done++);
-      await until(() => done == 50, 5000, "50 QoS 0 publishes");
-      await sleep(20);
+      for (let i = 0; i < n; i++) c.publish("w", payload, { qos: 0 }, () => done++);
+      await sleep(300);
+      const sock = c._sock;
+      // The socket holds at most its high-water mark and the packet that crossed it.
+      expect(sock.writableLength).toBeLessThanOrEqual(sock.writableHighWaterMark + 1010);
+      expect(c._on).toBeGreaterThan(0);
+      expect(done).toBeLessThan(n);
+      peer!.resume();
+      await until(() => done == n, 20000, "every publish written");
+      // Each PUBLISH: header 0x30, 2 length bytes, topic "w" (3 bytes), 1000 payload bytes.
+      await until(() => bytes == n * 1006, 20000, "every byte at the peer");
+      expect(c._on).toBe(0);
     } finally {
-      net.Socket.prototype.write = w;
+      peer?.destroy();
+      server.close();
     }
-    expect(writes).toBe(1);
   });
 });
 
