@@ -13,7 +13,6 @@ import { headerSize, T } from "./codec/packet";
 import { publishBody } from "./codec/publish";
 import { bytesOf, bytesText, connectText, field, idText, packetText, subscribeText } from "./codec/text";
 import { strBytes, payloadOf } from "./codec/strings";
-import { initDecoder, feed, resetDecoder, St, at } from "./codec/decoder";
 import { Platform } from "./platform/types";
 
 export { payloadOf };
@@ -120,7 +119,8 @@ P._init = function (o: Options, p: Platform) {
   // end() came first).
   c._due = -1;
   c._cn = connectText(o, (p._g as any)._E);
-  initDecoder(c, o.rxSize as number, c._packet); // called as d._cb(d): `this` is the client
+  c._a = "";
+  c._k = 0;
   c._last = p._g._now();
   // Module functions with the client as argument: a closure would be copied per client on Espruino.
   c._timer = p._g._setInterval(tick, p._tick, c);
@@ -231,13 +231,12 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
   var c = this;
   if (s != c._sock) return;
   if (ev == Io.Data) {
-    if ((ev = feed(c, x, 0, x.length))) drop(c, ev);
+    if ((ev = rx(c, s, x))) drop(c, ev);
   } else if (ev == Io.Closed) {
     c._sock = null;
     lost(c, x, errno);
   } else if (c._state == S.Opening) {
     // Opened (the Espruino adapter says Opened for drain too: it is one listener there).
-    resetDecoder(c);
     c._state = S.Connack;
     c._writable = true;
     c._recvAt = c._sentAt = c._now;
@@ -264,7 +263,9 @@ function drop(c: any, code: number, cause?: any) {
 function lost(c: any, code: number, cause?: any) {
   var was = c._state, o = c._opts, p = o.reconnectPeriod, m = o.reconnectMax, d, e, k;
   if (was == S.Ended) return;
-  c._st = St.Dead;
+  // A new connection's stream starts fresh; no part of the last one's held meanwhile.
+  c._a = "";
+  c._k = 0;
   c._state = S.Offline;
   c.connected = false;
   // What was on the wire is sent again: the pump starts from the head.
@@ -322,17 +323,105 @@ function ctl(c: any, first: number, id: number) {
 
 // ---- incoming -------------------------------------------------------------------------------
 
+/** The 16-bit number at `i` of 8-bit string `b`. */
+function u16(b: string, i: number) {
+  return (b.charCodeAt(i) << 8) | b.charCodeAt(i + 1);
+}
+
+/**
+ * Reads chunk `x` of socket `s`: each packet where it lies; one that spans chunks is collected in
+ * `_a` (with at most rxSize bytes of its body: a string costs nothing between packets, where a
+ * buffer would hold its JsVars for good), and the rest of a PUBLISH longer than rxSize is skipped
+ * (`_k` bytes left). Every packet is checked before `_packet` sees it, through the fields below.
+ * Returns 0, or the Err code of a malformed packet: the stream cannot be followed past one.
+ * It stops as soon as the socket is given up (a handler that ended or reconnected the client).
+ */
+function rx(c: any, s: any, x: string): number {
+  var b = c._a ? c._a + x : x, n = b.length, m = c._opts.rxSize, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, id, big, ts, te;
+  c._a = "";
+  c._k -= i;
+  while (i < n && s == c._sock) {
+    f = b.charCodeAt(i);
+    t = f >> 4;
+    f &= 15;
+    // Only the types a server sends; flags as Table 2.2 [MQTT-2.2.2-2]: PUBLISH's are
+    // DUP/QoS/RETAIN (not QoS 3, not DUP on QoS 0), PUBREL's 0010, the others' 0000.
+    if (!((0x2afc >> t) & 1)) return Err.Type;
+    if (t == T.PUBLISH ? (f & 6) == 6 || (f & 14) == 8 : f != (t == T.PUBREL ? 2 : 0)) return Err.Flags;
+    // Remaining Length: at most 4 bytes (2.2.3).
+    for (l = h = 0, j = i + 1; ; ) {
+      if (j == n) return keep(c, b, i);
+      l += ((k = b.charCodeAt(j++)) & 127) << h;
+      if (k < 128) break;
+      if ((h += 7) > 21) return Err.Length;
+    }
+    if (t == T.PUBLISH ? l < (f & 6 ? 5 : 3) : t == T.SUBACK ? l < 3 : l != (t == T.PINGRESP ? 0 : 2)) return Err.Size;
+    // Longer than rxSize: a PUBLISH is read as far as rxSize bytes, for its topic and id, then
+    // skipped; anything else is refused at its header. So what is received never depends on
+    // how TCP cut the stream.
+    if ((big = l > m) && t != T.PUBLISH) return Err.TooLarge;
+    if ((e = j + (big ? m : l)) > n) return keep(c, b, i);
+    id = 0;
+    if (t == T.PUBLISH) {
+      te = (ts = j + 2) + u16(b, j);
+      k = te + (f & 6 ? 2 : 0);
+      // A topic and id that run past the packet, or past the rxSize bytes of an oversize one.
+      if (k > e) return k > j + l ? Err.Size : Err.TooLarge;
+      if (f & 6 && !(id = u16(b, te))) return Err.ZeroId;
+      // Empty, a wildcard [MQTT-3.3.2-2] or U+0000 here; ill-formed UTF-8 where there is a
+      // checker (_u: Node's, and the check piece's on boards).
+      for (h = ts; h < te; h++) if ((k = b.charCodeAt(h)) == 35 || k == 43 || !k) te = 0;
+      if (ts >= te || (c._u && c._u(b, ts, te))) return Err.BadTopic;
+      k = te + (f & 6 ? 2 : 0);
+      c._ts = ts;
+      c._te = te;
+      c._ps = k;
+      c._pe = big ? k : e;
+    } else if (t == T.CONNACK) {
+      if (b.charCodeAt(j) & 0xfe || b.charCodeAt(j + 1) > 5) return Err.Connack;
+    } else if (t != T.PINGRESP) {
+      if (!(id = u16(b, j))) return Err.ZeroId;
+      if (t == T.SUBACK) for (c._ps = h = j + 2, c._pe = e; h < e; h++) if ((k = b.charCodeAt(h)) > 2 && k != 0x80) return Err.Suback;
+    }
+    // Past the packet, and past what of an oversize one's rest is in this chunk.
+    i = e;
+    if (big) {
+      h = l - m;
+      i += k = n - i < h ? n - i : h;
+      c._k = h - k;
+    }
+    c._type = t;
+    c._flags = f;
+    c._id = id;
+    c._big = big;
+    c._d = b;
+    c._o = j;
+    c._packet();
+  }
+  // The chunk is not kept until the next one (on a board, up to a few hundred bytes of JsVars).
+  c._d = "";
+  return 0;
+}
+
+/** Keeps the packet that starts at `i` of `b` (incomplete) for the next chunk. */
+function keep(c: any, b: string, i: number) {
+  c._a = b.substring(i);
+  c._d = "";
+  return 0;
+}
+
+
 P._packet = function () {
   var c = this, t = c._type, id = c._id, q, r;
   c._recvAt = c._now;
   c._pingAt = 0;
   if (c._state == S.Connack) {
     if (t != T.CONNACK) return drop(c, Err.Unexpected); // [MQTT-3.2.0-1]
-    if ((r = at(c._d, c._o + 1))) return drop(c, Err.Refused + r);
+    if ((r = c._d.charCodeAt(c._o + 1))) return drop(c, Err.Refused + r);
     c._state = S.Connected;
     c.connected = true;
     c._backoff = 0;
-    resume(c, (q = at(c._d, c._o) & 1));
+    resume(c, (q = c._d.charCodeAt(c._o) & 1));
     // A resend that failed has already closed this connection (and said so with `close`).
     if (c.connected) c._emit("connect", { sessionPresent: !!q, returnCode: 0 });
   } else if (t == T.CONNACK) drop(c, Err.Unexpected); // one per connection
@@ -380,7 +469,7 @@ function acked(c: any, q: Req, i: number) {
   if (q._q) {
     if (n != q._f.length) return drop(c, Err.SubackCount);
     for (j = 0; j < n; j++) {
-      g.push({ topic: q._f[j], qos: at(c._d, c._ps + j) });
+      g.push({ topic: q._f[j], qos: c._d.charCodeAt(c._ps + j) });
       // A refused filter is not kept: not made again after a reconnect.
       if (g[j].qos == 0x80 && ++bad) c._sub(q._f[j], -1);
     }
@@ -655,7 +744,6 @@ P._endCheck = P._finish = function () {
   var c = this, s = c._sock, was = c._state, r = c._reqs, q = c._q, i = c._qh;
   if (was == S.Ended) return;
   c._state = S.Ended;
-  c._st = St.Dead; // the rest of a chunk being decoded delivers nothing after `end`
   c.connected = false;
   c._plat._g._clearInterval(c._timer);
   // A write that fails drops the socket quietly: lost() does nothing once Ended.

@@ -69,8 +69,8 @@ export interface Decoder {
  * the caller allocates once (16 bytes at least); `cb` receives every packet.
  */
 export function initDecoder(d: any, buf: Uint8Array | number, cb: (d: Decoder) => void): Decoder {
-  // With a capacity rather than a buffer (the client's, on every target), packets come as 8-bit
-  // strings and one that spans chunks is collected in a string.
+  // With a capacity rather than a buffer, packets come as 8-bit strings and one that spans chunks
+  // is collected in a string. (The client reads its own chunks: rx() in client.ts.)
   if (__ESPRUINO__) d._max = buf;
   else if (typeof buf == "number") {
     d._max = buf;
