@@ -222,7 +222,7 @@ function open(c: any) {
     c._sock = c._plat._open(c, o.host, o.port, o.tls);
   } catch (x) {
     c._sock = null;
-    lost(c, codeOf(x), x);
+    drop(c, codeOf(x), x);
   }
 }
 
@@ -231,10 +231,12 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
   var c = this;
   if (s != c._sock) return;
   if (ev == Io.Data) {
-    if ((ev = rx(c, s, x))) drop(c, ev);
+    // Not inlined (terser would make it a function expression here, which Espruino builds anew
+    // for every chunk: a copy of its code in RAM when the module was loaded as text).
+    if ((ev = /*#__NOINLINE__*/ rx(c, s, x))) drop(c, ev);
   } else if (ev == Io.Closed) {
     c._sock = null;
-    lost(c, x, errno);
+    drop(c, x, errno);
   } else if (c._state == S.Opening) {
     // Opened (the Espruino adapter says Opened for drain too: it is one listener there).
     c._state = S.Connack;
@@ -248,20 +250,18 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
   }
 };
 
-/** Closes the connection because of `code` (a protocol error, a timeout) and reconnects. */
+/**
+ * The connection is gone, or given up because of `code` (a protocol error, a timeout): closes the
+ * socket if there still is one, reports, keeps the outbox for the next connection, and schedules
+ * a reconnect.
+ */
 function drop(c: any, code: number, cause?: any) {
-  var s = c._sock;
+  var s = c._sock, was = c._state, o = c._opts, p = o.reconnectPeriod, m = o.reconnectMax, d, e, k;
   c._sock = null;
   if (s)
     try {
       c._plat._close(s);
     } catch (x) {}
-  lost(c, code, cause);
-}
-
-/** The connection is gone: report, keep the outbox for the next one, schedule a reconnect. */
-function lost(c: any, code: number, cause?: any) {
-  var was = c._state, o = c._opts, p = o.reconnectPeriod, m = o.reconnectMax, d, e, k;
   if (was == S.Ended) return;
   // A new connection's stream starts fresh; no part of the last one's held meanwhile.
   c._a = "";
@@ -443,7 +443,7 @@ P._packet = function () {
 
 /** PUBACK, SUBACK or UNSUBACK: true when it completed something (the stats piece counts the others). */
 P._ack = function (t: number, id: number) {
-  var c = this, r = c._reqs, i, e, done = false;
+  var c = this, r = c._reqs, i, e, done = false, g: any = [], bad = 0, j, n = c._pe - c._ps;
   if (t == T.PUBACK) {
     if (__QOS1__)
       for (i = c._qh; !done && (e = c._q[i]); i++)
@@ -456,28 +456,23 @@ P._ack = function (t: number, id: number) {
         }
   } else
     for (i = 0; i < r.length && !done; i++)
-      if (r[i]._id == id && !r[i]._q == (t == T.UNSUBACK)) {
-        acked(c, r[i], i);
+      if ((e = r[i])._id == id && !e._q == (t == T.UNSUBACK)) {
         done = true;
+        // A SUBACK has a code per filter.
+        if (e._q) {
+          if (n != e._f.length) return drop(c, Err.SubackCount), done;
+          for (j = 0; j < n; j++) {
+            g.push({ topic: e._f[j], qos: c._d.charCodeAt(c._ps + j) });
+            // A refused filter is not kept: not made again after a reconnect.
+            if (g[j].qos == 0x80 && ++bad) c._sub(e._f[j], -1);
+          }
+        }
+        r.splice(i, 1);
+        if (bad && !e._cb) error(c, Err.SubscribeRefused);
+        call(c, e._cb, bad ? Err.SubscribeRefused : 0, e._q ? g : undefined);
       }
   return done;
 };
-
-/** SUBACK or UNSUBACK for request `q`, the `i`th pending one. */
-function acked(c: any, q: Req, i: number) {
-  var g: any = [], bad = 0, j, n = c._pe - c._ps;
-  if (q._q) {
-    if (n != q._f.length) return drop(c, Err.SubackCount);
-    for (j = 0; j < n; j++) {
-      g.push({ topic: q._f[j], qos: c._d.charCodeAt(c._ps + j) });
-      // A refused filter is not kept: not made again after a reconnect.
-      if (g[j].qos == 0x80 && ++bad) c._sub(q._f[j], -1);
-    }
-  }
-  c._reqs.splice(i, 1);
-  if (bad && !q._cb) error(c, Err.SubscribeRefused);
-  call(c, q._cb, bad ? Err.SubscribeRefused : 0, q._q ? g : undefined);
-}
 
 /**
  * After CONNACK: in a resumed session the unacknowledged publishes are resent first, in order,
@@ -556,11 +551,6 @@ function free(c: any, k: number) {
   call(c, cb, 0);
 }
 
-/** Writes entry `e`; false when there is no socket or the write failed. */
-function send(c: any, e: any) {
-  return c._out(packetText(e._h, field(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? idText(e._i) : "") + e._p));
-}
-
 /** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */
 function pump(c: any) {
   var e, k;
@@ -569,7 +559,8 @@ function pump(c: any) {
   for (k = c._nk; (e = c._q[c._qh + k]) && c._writable && c.connected; k++)
     if (!(e._s & (F.Sent | F.Done))) {
       if (__QOS1__ && e._h & 6 && c._inflight >= c._opts.inflight) break;
-      if (!send(c, e)) break;
+      // Encoded now: DUP and a new id are field changes until then.
+      if (!c._out(packetText(e._h, field(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? idText(e._i) : "") + e._p))) break;
       if (__QOS1__ && e._h & 6) {
         e._s = F.Sent;
         c._inflight++;
@@ -582,7 +573,7 @@ function pump(c: any) {
         k = c._nk - 1;
       }
     }
-  // Lost meanwhile: the entries on the wire are to be sent again, from the head (see lost()).
+  // Lost meanwhile: the entries on the wire are to be sent again, from the head (see drop()).
   if (c.connected) c._nk = k;
   c._busy = false;
   // (On Espruino inside a callback, end()'s timer does it: see end().)
@@ -621,12 +612,12 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   }
   q = (opts && opts.qos) || 0;
   pl = payloadOf(payload);
-  n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : publishBody(topic, strBytes(topic), pl, q);
+  n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : /*#__NOINLINE__*/ publishBody(topic, strBytes(topic), pl, q);
   // The payload kept as the bytes of a string, which the app cannot change any more (bytes through
   // E.toString on Espruino, which has no memory at times).
   if (n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;
   // What the entry counts among the outbox's bytes: a state byte, then the packet.
-  if (n >= 0 && (n += 1 + headerSize(n)) > o.outboxSize) n = -Err.TooBig;
+  if (n >= 0 && (n += 1 + /*#__NOINLINE__*/ headerSize(n)) > o.outboxSize) n = -Err.TooBig;
   if (!(n > 0 && c._on < o.queueSize && c._qn + n <= o.outboxSize)) c._fail(cb, n < 0 ? -n : Err.Full);
   else {
     // (No state yet: an undefined _s reads as 0 in the bit tests.)
@@ -724,7 +715,7 @@ P.end = function (force?: any, cb?: any) {
     c._force = force;
     // On Espruino, a client ended inside one of its own callbacks is never freed (2v29, measured
     // in test/espruino): there it finishes on the next turn instead, from a tick (a timer never
-    // runs inside lost()'s listeners, so no _losing to wait for).
+    // runs inside drop()'s listeners, so no _losing to wait for).
     if (__ESPRUINO__ && c._in) c._plat._g._setTimeout(tick, 0, c);
     else if (!c._losing) c._endCheck();
   }
@@ -746,7 +737,7 @@ P._endCheck = P._finish = function () {
   c._state = S.Ended;
   c.connected = false;
   c._plat._g._clearInterval(c._timer);
-  // A write that fails drops the socket quietly: lost() does nothing once Ended.
+  // A write that fails drops the socket quietly: drop() reports nothing once Ended.
   if (was == S.Connected) ctl(c, T.DISCONNECT << 4, 0);
   c._sock = null;
   if (s)

@@ -15,6 +15,7 @@ import {
   findNonAscii,
   findRegexQuestion,
   findBareReturnAtEnd,
+  findNestedWith,
   findUnderscoreProps,
   findUseBeforeDeclaration,
   parseES5,
@@ -130,6 +131,13 @@ describe.each(bundles())("%s/%s", (t, f) => {
 
   if (boards.includes(t)) it("uses no ? quantifier in a regular expression (Espruino's RegExp lacks it)", checked(findRegexQuestion));
   if (boards.includes(t)) it("has no bare return just before a function's closing brace (Espruino cannot parse it)", () => expect(findBareReturnAtEnd(parseES5(src), src)).toEqual([]));
+  // The receive path (its type table, 0x2afc) and the publish path's size checks (the largest
+  // Remaining Length; the 2-byte length bound) as top-level functions, not rebuilt per call.
+  if (boards.includes(t) && f == "mqttiny.min.js")
+    it("runs no per-chunk or per-publish function as a nested function expression", () => {
+      expect(src).toContain("11004");
+      expect(findNestedWith(parseES5(src), src, ["11004", "268435455", "16384"])).toEqual([]);
+    });
 
   if (pieceOf(f)) {
     it.each(["function", "string"] as const)("loads after mqttiny with only exports, module and require (%s style), exporting nothing", (style) => {

@@ -367,3 +367,30 @@ export function findBareReturnAtEnd(ast: Node, src: string): string[] {
   }
   return out;
 }
+
+/**
+ * Function expressions inside other functions whose text contains one of `markers`: Espruino
+ * builds such a function anew each time the outer one runs (a copy of its code in RAM when the
+ * module was loaded as text). terser makes one of any function called from a single place; the
+ * functions a board runs per chunk or per publish must stay top-level (`/*#__NOINLINE__*\/` at
+ * their call). Measured in the real interpreter: 300 messages received in 1.66 s instead of 2.2 s,
+ * and 78 more JsVars free while they stream on the ESP32 bundle loaded the Web IDE way.
+ */
+export function findNestedWith(ast: Node, src: string, markers: string[]): string[] {
+  const out: string[] = [];
+  const visit = (n: Node, depth: number) => {
+    if (!n || typeof n.type !== "string") return;
+    const fn = /Function/.test(n.type);
+    if (fn && depth > 0) {
+      const text = src.slice(n.start, n.end);
+      for (const m of markers) if (text.includes(m)) out.push(`${at(n)}: a nested function holds ${JSON.stringify(m)} (${text.length} chars)`);
+    }
+    for (const k in n) {
+      const v = (n as any)[k];
+      if (Array.isArray(v)) v.forEach((x) => visit(x, depth + (fn ? 1 : 0)));
+      else if (v && typeof v.type === "string") visit(v, depth + (fn ? 1 : 0));
+    }
+  };
+  visit(ast, 0);
+  return out;
+}
