@@ -136,8 +136,11 @@ P.on = function (ev: string, fn: any) {
 
 /** Calls listeners now, in order; a listener that throws is reported as `error` (code 317). */
 P._emit = function (ev: string, a?: any, b?: any, x?: any) {
-  // A copy: a listener that removes itself must not make the next one skipped.
-  for (var l = (this._ev[ev] || []).slice(), i = 0; i < l.length; i++) this._try(l[i], a, b, x, ev == "error");
+  // A copy of several: a listener that removes itself must not make the next one skipped. One
+  // listener, the common case, is called from the list itself (no array per message on a board).
+  // (One added meanwhile is not called in this emit, as with Node's emitters.)
+  var l = this._ev[ev], i, n;
+  if (l) for (n = l.length, l = n > 1 ? l.slice() : l, i = 0; i < n; i++) this._try(l[i], a, b, x, ev == "error");
 };
 
 /**

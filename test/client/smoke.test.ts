@@ -54,3 +54,35 @@ describe("client over the simulated network", () => {
   });
 });
 
+
+describe("events", () => {
+  it("a listener that removes itself leaves the next one called; one added during an emit is called from the next", () => {
+    const { make } = rig();
+    const c: any = make(), got: string[] = [];
+    c.once("x", () => got.push("once"));
+    c.on("x", () => got.push("on"));
+    c._emit("x");
+    c._emit("x");
+    expect(got).toEqual(["once", "on", "on"]);
+    const d: any = make(), seen: string[] = [];
+    d.on("y", () => {
+      seen.push("first");
+      d.on("y", () => seen.push("added"));
+    });
+    d._emit("y");
+    expect(seen).toEqual(["first"]);
+    d._emit("y");
+    expect(seen).toEqual(["first", "first", "added"]);
+  });
+
+  it("a lone once() listener is called once, and nothing is reported", () => {
+    const { make } = rig();
+    const c: any = make(), errs: any[] = [];
+    let n = 0;
+    c.on("error", (e: any) => errs.push(e));
+    c.once("z", () => n++);
+    c._emit("z");
+    c._emit("z");
+    expect([n, errs]).toEqual([1, []]);
+  });
+});
