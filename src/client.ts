@@ -120,7 +120,7 @@ P._init = function (o: Options, p: Platform) {
   c._due = -1;
   c._cn = connectText(o, (p._g as any)._E);
   c._a = "";
-  c._k = 0;
+  c._k = c._w = 0;
   c._last = p._g._now();
   // Module functions with the client as argument: a closure would be copied per client on Espruino.
   c._timer = p._g._setInterval(tick, p._tick, c);
@@ -265,10 +265,11 @@ function drop(c: any, code: number, cause?: any) {
     try {
       c._plat._close(s);
     } catch (x) {}
+  // A new connection's stream starts fresh; nothing of the last one is held meanwhile (nor the
+  // chunk of a malformed packet).
+  c._a = c._d = "";
+  c._k = c._w = 0;
   if (was == S.Ended) return;
-  // A new connection's stream starts fresh; no part of the last one's held meanwhile.
-  c._a = "";
-  c._k = 0;
   c._state = S.Offline;
   c.connected = false;
   // What was on the wire is sent again: the pump starts from the head.
@@ -341,9 +342,16 @@ function u16(b: string, i: number) {
  */
 function rx(c: any, s: any, x: string): number {
   var b = c._a ? c._a + x : x, n = b.length, m = c._opts.rxSize, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, id, big, ts, te;
+  // A packet still short of the `_w` bytes it needs only grows: read again from its header once
+  // complete, not at every chunk (which would be quadratic in a large rxSize).
+  if (n < c._w) return (c._a = b), 0;
   c._a = "";
+  c._w = 0;
   c._k -= i;
-  while (i < n && s == c._sock) {
+  // Not past an end() that finishes at once on Node (on Espruino, from inside a callback, it
+  // finishes on the next turn): what follows it in the chunk is neither delivered nor acknowledged,
+  // however TCP cut the stream.
+  while (i < n && s == c._sock && !(__ESPRUINO__ && c._ending && (c._force || c._endCheck == c._finish))) {
     f = b.charCodeAt(i);
     t = f >> 4;
     f &= 15;
@@ -353,7 +361,7 @@ function rx(c: any, s: any, x: string): number {
     if (t == T.PUBLISH ? (f & 6) == 6 || (f & 14) == 8 : f != (t == T.PUBREL ? 2 : 0)) return Err.Flags;
     // Remaining Length: at most 4 bytes (2.2.3).
     for (l = h = 0, j = i + 1; ; ) {
-      if (j == n) return keep(c, b, i);
+      if (j == n) return keep(c, b, i, 0);
       l += ((k = b.charCodeAt(j++)) & 127) << h;
       if (k < 128) break;
       if ((h += 7) > 21) return Err.Length;
@@ -363,7 +371,7 @@ function rx(c: any, s: any, x: string): number {
     // skipped; anything else is refused at its header. So what is received never depends on
     // how TCP cut the stream.
     if ((big = l > m) && t != T.PUBLISH) return Err.TooLarge;
-    if ((e = j + (big ? m : l)) > n) return keep(c, b, i);
+    if ((e = j + (big ? m : l)) > n) return keep(c, b, i, e - i);
     id = 0;
     if (t == T.PUBLISH) {
       te = (ts = j + 2) + u16(b, j);
@@ -406,9 +414,10 @@ function rx(c: any, s: any, x: string): number {
   return 0;
 }
 
-/** Keeps the packet that starts at `i` of `b` (incomplete) for the next chunk. */
-function keep(c: any, b: string, i: number) {
+/** Keeps the packet that starts at `i` of `b` (incomplete, `w` bytes when known) for the next chunk. */
+function keep(c: any, b: string, i: number, w: number) {
   c._a = b.substring(i);
+  c._w = w;
   c._d = "";
   return 0;
 }
@@ -739,6 +748,8 @@ P._endCheck = P._finish = function () {
   if (was == S.Ended) return;
   c._state = S.Ended;
   c.connected = false;
+  c._a = c._d = "";
+  c._k = c._w = 0;
   c._plat._g._clearInterval(c._timer);
   // A write that fails drops the socket quietly: drop() reports nothing once Ended.
   if (was == S.Connected) ctl(c, T.DISCONNECT << 4, 0);
