@@ -341,10 +341,11 @@ function u16(b: string, i: number) {
  * It stops as soon as the socket is given up (a handler that ended or reconnected the client).
  */
 function rx(c: any, s: any, x: string): number {
-  var b = c._a ? c._a + x : x, n = b.length, m = c._opts.rxSize, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, id, big, ts, te;
+  // Appended where it lies (Espruino appends a string that has no other reference in place).
+  var b = c._a ? (c._a += x) : x, n = b.length, m = c._opts.rxSize, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, id, big, ts, te;
   // A packet still short of the `_w` bytes it needs only grows: read again from its header once
   // complete, not at every chunk (which would be quadratic in a large rxSize).
-  if (n < c._w) return (c._a = b), 0;
+  if (n < c._w) return 0;
   c._a = "";
   c._w = 0;
   c._k -= i;
