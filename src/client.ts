@@ -342,7 +342,7 @@ function u16(b: string, i: number) {
  */
 function rx(c: any, s: any, x: string): number {
   // Appended where it lies (Espruino appends a string that has no other reference in place).
-  var b = c._a ? (c._a += x) : x, n = b.length, m = c._opts.rxSize, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, id, big, ts, te;
+  var b = c._a ? (c._a += x) : x, n = b.length, m = c._opts.rxSize, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, y, id, big, ts, te;
   // A packet still short of the `_w` bytes it needs only grows: read again from its header once
   // complete, not at every chunk (which would be quadratic in a large rxSize).
   if (n < c._w) return 0;
@@ -382,9 +382,8 @@ function rx(c: any, s: any, x: string): number {
       if (f & 6 && !(id = u16(b, te))) return Err.ZeroId;
       // Empty, a wildcard [MQTT-3.3.2-2] or U+0000 here; ill-formed UTF-8 where there is a
       // checker (_u: Node's, and the check piece's on boards).
-      for (h = ts; h < te; h++) if ((k = b.charCodeAt(h)) == 35 || k == 43 || !k) te = 0;
+      for (h = ts; h < te; h++) if ((y = b.charCodeAt(h)) == 35 || y == 43 || !y) ts = te;
       if (ts >= te || (c._u && c._u(b, ts, te))) return Err.BadTopic;
-      k = te + (f & 6 ? 2 : 0);
       c._ts = ts;
       c._te = te;
       c._ps = k;
@@ -423,7 +422,6 @@ function keep(c: any, b: string, i: number, w: number) {
   return 0;
 }
 
-
 P._packet = function () {
   var c = this, t = c._type, id = c._id, q, r;
   c._recvAt = c._now;
@@ -456,7 +454,7 @@ P._packet = function () {
 
 /** PUBACK, SUBACK or UNSUBACK: true when it completed something (the stats piece counts the others). */
 P._ack = function (t: number, id: number) {
-  var c = this, r = c._reqs, i, e, done = false, g: any = [], bad = 0, j, n = c._pe - c._ps;
+  var c = this, r = c._reqs, i, e, done = false, g: any, bad = 0, j, n = c._pe - c._ps;
   if (t == T.PUBACK) {
     if (__QOS1__)
       for (i = c._qh; !done && (e = c._q[i]); i++)
@@ -474,7 +472,7 @@ P._ack = function (t: number, id: number) {
         // A SUBACK has a code per filter.
         if (e._q) {
           if (n != e._f.length) return drop(c, Err.SubackCount), done;
-          for (j = 0; j < n; j++) {
+          for (g = [], j = 0; j < n; j++) {
             g.push({ topic: e._f[j], qos: c._d.charCodeAt(c._ps + j) });
             // A refused filter is not kept: not made again after a reconnect.
             if (g[j].qos == 0x80 && ++bad) c._sub(e._f[j], -1);
