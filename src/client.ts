@@ -360,19 +360,25 @@ function rx(c: any, s: any, x: string): number {
     // DUP/QoS/RETAIN (not QoS 3, not DUP on QoS 0), PUBREL's 0010, the others' 0000.
     if (!((0x2afc >> t) & 1)) return Err.Type;
     if (t == T.PUBLISH ? (f & 6) == 6 || (f & 14) == 8 : f != (t == T.PUBREL ? 2 : 0)) return Err.Flags;
-    // Remaining Length: at most 4 bytes (2.2.3).
-    for (l = h = 0, j = i + 1; ; ) {
-      if (j == n) return keep(c, b, i, 0);
+    // Remaining Length: at most 4 bytes (2.2.3); k > 127 after the loop when the chunk ends first.
+    for (l = h = e = 0, j = i + 1, k = 128; k > 127 && j < n; ) {
       l += ((k = b.charCodeAt(j++)) & 127) << h;
-      if (k < 128) break;
-      if ((h += 7) > 21) return Err.Length;
+      if (k > 127 && (h += 7) > 21) return Err.Length;
     }
-    if (t == T.PUBLISH ? l < (f & 6 ? 5 : 3) : t == T.SUBACK ? l < 3 : l != (t == T.PINGRESP ? 0 : 2)) return Err.Size;
-    // Longer than rxSize: a PUBLISH is read as far as rxSize bytes, for its topic and id, then
-    // skipped; anything else is refused at its header. So what is received never depends on
-    // how TCP cut the stream.
-    if ((big = l > m) && t != T.PUBLISH) return Err.TooLarge;
-    if ((e = j + (big ? m : l)) > n) return keep(c, b, i, e - i);
+    if (k < 128) {
+      if (t == T.PUBLISH ? l < (f & 6 ? 5 : 3) : t == T.SUBACK ? l < 3 : l != (t == T.PINGRESP ? 0 : 2)) return Err.Size;
+      // Longer than rxSize: a PUBLISH is read as far as rxSize bytes, for its topic and id, then
+      // skipped; anything else is refused at its header. So what is received never depends on
+      // how TCP cut the stream.
+      if ((big = l > m) && t != T.PUBLISH) return Err.TooLarge;
+      e = j + (big ? m : l);
+    }
+    // Incomplete: kept for the next chunk, with the bytes it needs once its header is whole.
+    if (k > 127 || e > n) {
+      c._a = b.substring(i);
+      c._w = e && e - i;
+      break;
+    }
     id = 0;
     if (t == T.PUBLISH) {
       te = (ts = j + 2) + u16(b, j);
@@ -410,14 +416,6 @@ function rx(c: any, s: any, x: string): number {
     c._packet();
   }
   // The chunk is not kept until the next one (on a board, up to a few hundred bytes of JsVars).
-  c._d = "";
-  return 0;
-}
-
-/** Keeps the packet that starts at `i` of `b` (incomplete, `w` bytes when known) for the next chunk. */
-function keep(c: any, b: string, i: number, w: number) {
-  c._a = b.substring(i);
-  c._w = w;
   c._d = "";
   return 0;
 }
