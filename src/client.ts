@@ -108,7 +108,6 @@ P._init = function (o: Options, p: Platform) {
   c._opts = o;
   c._plat = p;
   c._ev = {};
-  c._subs = {};
   c._reqs = [];
   // The outbox: entries (see "the outbox" below) from index _qh, _qn bytes in all.
   c._q = [];
@@ -473,7 +472,7 @@ P._ack = function (t: number, id: number) {
           for (g = [], j = 0; j < n; j++) {
             g.push({ topic: e._f[j], qos: c._d.charCodeAt(c._ps + j) });
             // A refused filter is not kept: not made again after a reconnect.
-            if (g[j].qos == 0x80 && ++bad) c._sub(e._f[j], -1);
+            if (g[j].qos == 0x80 && ++bad && c._sub) c._sub(e._f[j], -1);
           }
         }
         r.splice(i, 1);
@@ -486,12 +485,13 @@ P._ack = function (t: number, id: number) {
 /**
  * After CONNACK: in a resumed session the unacknowledged publishes are resent first, in order,
  * with DUP=1 and their ids [MQTT-4.4.0-1, MQTT-4.6.0-1]; in a new one they go out as new
- * publishes (new id, DUP=0) [MQTT-3.1.2-6] and every subscription is made again.
+ * publishes (new id, DUP=0) [MQTT-3.1.2-6]. Then the requests waiting for their acks are sent
+ * again (the subs piece's `_again` first makes the subscriptions of a new session again).
  */
 function resume(c: any, sp: number) {
   // `n`: the requests there before pump(), whose QoS 0 callbacks may make more (which _request
   // sends itself, the client being connected).
-  var r = c._reqs, n = r.length, u = c._subs, f: string[] = [], qs: number[] = [], k, j, q;
+  var r = c._reqs, n = r.length, k, q;
   // Resumed: an entry keeps the mark, so a resend that never got out before the next drop is
   // still renumbered (and DUP cleared) if that session turns out new.
   if (__QOS1__)
@@ -507,29 +507,7 @@ function resume(c: any, sp: number) {
   pump(c);
   // One of those callbacks may have ended the client, or lost the connection: then the requests
   // are failed already, or wait for the next one.
-  if (!c.connected) n = 0;
-  else if (!sp) {
-    // Made again as one request nobody waits for, unless its own SUBSCRIBE is still waiting.
-    for (k in u)
-      if (!asked(c, [k], r.length)) {
-        f.push(k);
-        qs.push(u[k]);
-      }
-    if (f.length) {
-      r.unshift({ _f: f, _q: qs, _cb: null, _id: 0 });
-      n++;
-    }
-  }
-  for (j = 0, k = n; j < k; j++) {
-    q = r[j];
-    // The broker has no session, so nothing to unsubscribe from (unless a SUBSCRIBE just sent
-    // before makes the filter again).
-    if (!q._q && !sp && !asked(c, q._f, j)) {
-      r.splice(j--, 1);
-      k--;
-      call(c, q._cb, 0);
-    } else req(c, q);
-  }
+  if (c.connected) for (n = c._again ? c._again(sp, n) : n, k = 0; k < n; k++) req(c, r[k]);
 }
 
 // ---- the outbox -----------------------------------------------------------------------------
@@ -652,10 +630,6 @@ P.subscribe = function (filters: any, opts?: any, cb?: any) {
   return this._request(filters, opts, cb);
 };
 
-P.unsubscribe = function (filters: any, cb?: any) {
-  return this._request(filters, null, cb, true);
-};
-
 P._request = function (filters: any, opts: any, cb: any, un?: boolean) {
   var c = this, f: string[] = typeof filters == "string" ? [filters] : filters, q = (opts && opts.qos) || 0, code = 0, qs: number[] = [], i, r: Req;
   if (c._ending || c._state == S.Ended) code = Err.Ended;
@@ -665,36 +639,15 @@ P._request = function (filters: any, opts: any, cb: any, un?: boolean) {
   if (code) c._fail(cb, code);
   else {
     for (i = 0; i < f.length; i++) {
-      // Subscribing again to a filter replaces it, as the broker does [MQTT-3.8.4-3].
-      c._sub(f[i], un ? -1 : q, opts);
+      // Told to the pieces that keep something per filter (subs, handlers).
+      if (c._sub) c._sub(f[i], un ? -1 : q, opts);
       qs.push(q);
     }
-    r = { _f: f.slice(), _q: un ? null : qs, _cb: cb, _id: 0 };
-    // A clean session forgets subscriptions with the connection: nothing to tell the broker
-    // (unless a SUBSCRIBE still waiting to go out would make the filter again).
-    if (un && c._opts.clean && !c.connected && !asked(c, f, c._reqs.length)) call(c, cb, 0);
-    else {
-      c._reqs.push(r);
-      if (c.connected) req(c, r);
-    }
+    c._reqs.push((r = { _f: f.slice(), _q: un ? null : qs, _cb: cb, _id: 0 }));
+    if (c.connected) req(c, r);
   }
   return c;
 };
-
-/**
- * Holds a subscription, made again when the broker lost the session; with `q` < 0 forgets it.
- * Subscribing again replaces it (and moves it last), as the broker does [MQTT-3.8.4-3].
- */
-P._sub = function (f: string, q: number) {
-  delete this._subs[f];
-  if (q >= 0) this._subs[f] = q;
-};
-
-/** Whether one of the first `n` pending requests subscribes to one of the filters `f`. */
-function asked(c: any, f: string[], n: number) {
-  for (var i = 0, j; i < n; i++) for (j = 0; j < f.length; j++) if (c._reqs[i]._q && c._reqs[i]._f.indexOf(f[j]) >= 0) return true;
-  return false;
-}
 
 /** Encodes and sends a request with a fresh id. */
 function req(c: any, r: Req) {
@@ -759,7 +712,6 @@ P._endCheck = P._finish = function () {
   c._q = [];
   c._reqs = [];
   c._qh = c._qn = c._nk = c._on = 0;
-  c._subs = {};
   for (; i < q.length; i++) call(c, q[i]._cb, Err.Ended);
   for (i = 0; i < r.length; i++) call(c, r[i]._cb, Err.Ended);
   if (s) c._emit("close");

@@ -78,6 +78,8 @@ export function create(server: string, opts?: any) {
           });
       },
       unsubscribe: function (topic: any) {
+        // unsubscribe() is a piece of mqttiny on boards (the Web IDE uploads it with this file).
+        require("mqttiny-subs");
         m.client &&
           m.client.unsubscribe(topic, function () {
             m.emit("unsubscribed", topic);

@@ -5,6 +5,7 @@ import { handlers } from "./pieces/handlers";
 import { events } from "./pieces/events";
 import { drain } from "./pieces/drain";
 import { stats } from "./pieces/stats";
+import { subs } from "./pieces/subs";
 import { nodeClient } from "./node/node";
 
 var P = (Client as any).prototype;
@@ -13,6 +14,7 @@ handlers(P);
 events(P);
 drain(P);
 stats(P);
+subs(P);
 // Node only (src/node/): errors in words, `drain`, and the outbox's cap from outboxMax when the
 // options have it (the node target's defaults do; the behaviour tests' do not).
 if (!__ESPRUINO__) nodeClient(P);

@@ -185,6 +185,7 @@ export interface Client {
   publish(topic: string, payload: Payload, cb?: Callback): this;
   subscribe(filters: string | string[], opts?: SubscribeOptions | null, cb?: (err: MqttError | null, granted?: Granted[]) => void): this;
   subscribe(filters: string | string[], cb?: (err: MqttError | null, granted?: Granted[]) => void): this;
+  /** On boards, with the subs piece (mqttiny-subs). */
   unsubscribe(filters: string | string[], cb?: Callback): this;
   reconnect(): this;
   end(force?: boolean, cb?: () => void): this;

@@ -7,7 +7,7 @@ export function handlers(P: any) {
   var sub = P._sub, emit = P._emit;
   // A subscription made again takes its new handler, or none; a forgotten one (q < 0) none.
   P._sub = function (f: string, q: number, o: any) {
-    sub.call(this, f, q);
+    if (sub) sub.call(this, f, q);
     if (this._hs) delete this._hs[f];
     if (q >= 0 && o && o.handler) (this._hs = this._hs || {})[f] = o.handler;
   };

@@ -13,6 +13,8 @@ export interface FakeSocket {
   data(bytes: number[]): void;
   /** Completes the TCP connection (calls connect's callback). */
   open(): void;
+  /** The broker closes the link (Espruino's `close` event). */
+  close(): void;
 }
 
 export interface EspruinoVm {
@@ -53,6 +55,7 @@ export function espruinoVm(): EspruinoVm {
         ended: false,
         data: (bytes) => on.data.call(s, String.fromCharCode(...bytes)),
         open: () => cb.call(s), // Espruino calls listeners with the socket as `this`
+        close: () => on.close.call(s, false),
       };
       sockets.push(sock);
       return s;

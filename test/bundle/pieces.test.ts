@@ -13,7 +13,7 @@ import { espruinoVm, EspruinoVm, FakeSocket } from "./espruino-vm";
 const boards: string[] = listTargets(path.join(root, "targets")).filter((t: string) => targetFeatures(root, t).ESPRUINO);
 const pieces: string[] = listPieces(path.join(root, "src", "pieces"));
 /** The public names a piece adds to the prototype. */
-const PUBLIC: Record<string, string[]> = { events: ["off", "once", "removeAllListeners", "removeListener"] };
+const PUBLIC: Record<string, string[]> = { events: ["off", "once", "removeAllListeners", "removeListener"], subs: ["unsubscribe"] };
 
 beforeAll(() => ensureBuilt(), 180_000);
 
@@ -79,6 +79,21 @@ function connected(b: { vm: EspruinoVm; m: any }, opts: any = {}) {
   return { c, s, seen, subscribe };
 }
 
+/**
+ * The broker closes the link of client `c`, which connects again (a new session): the packets it
+ * sends after CONNECT, as types.
+ */
+function reconnected(b: { vm: EspruinoVm }, c: any): number[] {
+  b.vm.sockets[b.vm.sockets.length - 1].close();
+  expect(c.connected).toBe(false);
+  b.vm.tick(1500);
+  const s: FakeSocket = b.vm.sockets[b.vm.sockets.length - 1];
+  s.open();
+  s.data([0x20, 2, 0, 0]);
+  expect(c.connected).toBe(true);
+  return packets(s.sent).map((p) => p[0]).slice(1);
+}
+
 describe.each(boards)("%s", (t) => {
   const qos1 = targetFeatures(root, t).QOS1;
 
@@ -103,8 +118,11 @@ describe.each(boards)("%s", (t) => {
     expect(calls).toBe(0);
     expect(c.stats).toBeUndefined();
     expect(c.once).toBeUndefined();
+    expect(c.unsubscribe).toBeUndefined();
     expect(() => b.m.connect({ clientId: "bad\u0000id" })).not.toThrow();
+    expect(reconnected(b, c), "no SUBSCRIBE made again after a reconnect in a new session").toEqual([]);
     if (qos1) {
+      const s: FakeSocket = b.vm.sockets.at(-1)!;
       const n = s.sent.length;
       c.publish("q/1", "v", { qos: 1 });
       b.vm.tick(1000);
@@ -135,19 +153,28 @@ describe.each(boards)("%s", (t) => {
       expect(seen.at(-1)).toBe("message x/y 4");
     }
     if (has("stats")) expect(c.stats).toMatchObject({ received: has("events") ? 4 : 3, sent: 0, errors: 0 });
+    if (has("subs")) {
+      subscribe("b/c", {});
+      c.unsubscribe("b/c");
+      expect(packets(s.sent).at(-1)?.[0], "UNSUBSCRIBE").toBe(10);
+      s.data([0xb0, 2, ...packets(s.sent).at(-1)![1].slice(0, 2)]);
+      expect(reconnected(b, c), "the subscription made again in the new session").toEqual([8]);
+      expect(packets(b.vm.sockets.at(-1)!.sent).at(-1)![1].slice(2), "SUBSCRIBE a/+ at QoS 0").toEqual([0, 3, ...chars("a/+"), 0]);
+    }
     if (qos1 && has("drain")) {
-      const n = s.sent.length;
+      const cur: FakeSocket = b.vm.sockets.at(-1)!;
+      const n = cur.sent.length;
       c.publish("q/1", "v", { qos: 1 });
       b.vm.tick(1000);
-      const [type, body] = packets(s.sent.slice(n))[0] ?? [];
+      const [type, body] = packets(cur.sent.slice(n))[0] ?? [];
       expect(type).toBe(3);
       c.end();
       b.vm.tick(3000);
-      expect(packets(s.sent.slice(n)).map((x) => x[0]), "end() waits for the PUBACK").toEqual([3]);
+      expect(packets(cur.sent.slice(n)).map((x) => x[0]), "end() waits for the PUBACK").toEqual([3]);
       const id = body.slice(2 + body[1], 4 + body[1]);
-      s.data([0x40, 2, ...id]);
+      cur.data([0x40, 2, ...id]);
       b.vm.tick(3000);
-      expect(packets(s.sent.slice(n)).map((x) => x[0]), "then sends DISCONNECT").toEqual([3, 14]);
+      expect(packets(cur.sent.slice(n)).map((x) => x[0]), "then sends DISCONNECT").toEqual([3, 14]);
       if (has("stats")) expect(c.stats).toMatchObject({ sent: 1, acked: 1 });
     }
   };

@@ -129,15 +129,21 @@ export function compatText(target: string): string {
   return fs.readFileSync(path.join(dist, target, "mqttiny-compat.min.js"), "utf8");
 }
 
+/** A piece of `target`, read from dist/<target>/mqttiny-<piece>.min.js. */
+export function pieceText(target: string, piece: string): string {
+  return fs.readFileSync(path.join(dist, target, `mqttiny-${piece}.min.js`), "utf8");
+}
+
 /**
  * A board of `target` with mqttiny loaded the Web IDE way (Modules.addCached with a function) and
- * mqttiny-compat loaded as text (Modules.addCached with a string), wired to the broker on `port`.
+ * mqttiny-compat, with the piece it requires (mqttiny-subs), loaded as text (Modules.addCached with
+ * a string), as the Web IDE uploads what a module requires; wired to the broker on `port`.
  */
 export async function createBoard(target: string, port: number, onTrace?: (dir: string, packet: any) => void): Promise<Board> {
   const lines: string[] = [];
   const dev = await createDevice({ target, onPrint: (l: string) => lines.push(l), onTrace });
   dev.run(FAKES, "fakes.js");
-  dev.run(`__brokerPort = ${port}; Modules.addCached("mqttiny-compat", ${JSON.stringify(compatText(target))});`, "compat.js");
+  dev.run(`__brokerPort = ${port}; Modules.addCached("mqttiny-compat", ${JSON.stringify(compatText(target))}); Modules.addCached("mqttiny-subs", ${JSON.stringify(pieceText(target, "subs"))});`, "compat.js");
   return {
     lines,
     errors: dev.errors,
