@@ -88,11 +88,6 @@ export function mqttError(code: number, cause?: any): any {
   return e;
 }
 
-/** Our code for something thrown by the platform: its own when it carries one of ours. */
-function codeOf(x: any): number {
-  return x && x.code > 300 ? x.code : Err.Socket;
-}
-
 /** The client: `o` are complete options (see api.ts), `p` the platform. */
 export function Client(this: any, o: Options, p: Platform) {
   this._init(o, p);
@@ -196,7 +191,7 @@ function tick(c: any) {
       if (now - c._pingAt >= Math.max(p._tick, k / 2 - 2 * p._tick)) drop(c, Err.PingTimeout);
     } else if (k && (now - c._sentAt >= k || now - c._recvAt >= k)) {
       c._pingAt = now;
-      ctl(c, T.PINGREQ << 4, 0);
+      c._out("\xc0\x00"); // PINGREQ
     }
   }
   // A pump cut short by an exception (Espruino stops the code that runs out of memory, finally
@@ -224,7 +219,8 @@ function open(c: any) {
     c._sock = c._plat._open(c, o.host, o.port, o.tls);
   } catch (x) {
     c._sock = null;
-    drop(c, codeOf(x), x);
+    // Ours when the adapter threw one of our codes (a TLS option on a board without TLS).
+    drop(c, x && (x as any).code > 300 ? (x as any).code : Err.Socket, x);
   }
 }
 
@@ -262,7 +258,8 @@ function drop(c: any, code: number, cause?: any) {
   c._sock = null;
   if (s)
     try {
-      c._plat._close(s);
+      // On Espruino the socket's own end(), not an adapter function (one less in the bundle).
+      __ESPRUINO__ ? s.end() : c._plat._close(s);
     } catch (x) {}
   // A new connection's stream starts fresh; nothing of the last one is held meanwhile (nor the
   // chunk of a malformed packet).
@@ -314,15 +311,10 @@ P._out = function (b: string) {
     c._sentAt = c._now;
     return true;
   } catch (x) {
-    drop(c, codeOf(x), x);
+    drop(c, x && (x as any).code > 300 ? (x as any).code : Err.Socket, x);
     return false;
   }
 };
-
-/** A 2-byte packet, or an ack with `id`: PUBACK, PINGREQ, DISCONNECT. */
-function ctl(c: any, first: number, id: number) {
-  return c._out(String.fromCharCode(first, id ? 2 : 0) + (id ? idText(id) : ""));
-}
 
 // ---- incoming -------------------------------------------------------------------------------
 
@@ -445,7 +437,7 @@ P._packet = function () {
       c._emit("message", topic, pl, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
     }
     // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2]; unhandled ones too [MQTT-4.5.0-2].
-    if (q && c.connected) ctl(c, T.PUBACK << 4, id);
+    if (q && c.connected) c._out("\x40\x02" + idText(id)); // PUBACK
   } else if (t != T.PINGRESP) c._ack(t, id);
 };
 
@@ -702,11 +694,11 @@ P._endCheck = P._finish = function () {
   c._k = c._w = 0;
   c._plat._g._clearInterval(c._timer);
   // A write that fails drops the socket quietly: drop() reports nothing once Ended.
-  if (was == S.Connected) ctl(c, T.DISCONNECT << 4, 0);
+  if (was == S.Connected) c._out("\xe0\x00"); // DISCONNECT
   c._sock = null;
   if (s)
     try {
-      c._plat._close(s, was == S.Connected);
+      __ESPRUINO__ ? s.end() : c._plat._close(s, was == S.Connected);
     } catch (x) {}
   // Whatever could not be sent is failed, never dropped silently.
   c._q = [];

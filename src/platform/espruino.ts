@@ -61,12 +61,8 @@ function write(s: any, b: string) {
   return false;
 }
 
-function close(s: any) {
-  s.end();
-}
-
 export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
-  return { _open: openSocket, _write: write, _close: close, _g: g, _topic: sub, _payload: sub, _rand: Math.random, _tick: tick };
+  return { _open: openSocket, _write: write, _g: g, _topic: sub, _payload: sub, _rand: Math.random, _tick: tick };
 }
 
 /** The environment of a real board. */

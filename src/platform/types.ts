@@ -27,8 +27,11 @@ export interface Platform {
    * before writing more. Throws when the platform cannot.
    */
   _write(s: any, b: string): boolean;
-  /** Closes `s`; `flush`: after DISCONNECT, so what was written must go out first. */
-  _close(s: any, flush?: boolean): void;
+  /**
+   * Closes `s`; `flush`: after DISCONNECT, so what was written must go out first. (On Espruino the
+   * client calls the socket's own end() instead.)
+   */
+  _close?(s: any, flush?: boolean): void;
   /** The clock and timers: the platform's own (Date.now, setInterval...) or a test's. */
   _g: TimerEnv;
   /** The topic the application sees: an 8-bit string on Espruino, a UTF-8-decoded string on Node. */
