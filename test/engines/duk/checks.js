@@ -32,6 +32,7 @@ check("load", function () {
   mqtt = require("mqttiny");
   require("mqttiny-stats");
   require("mqttiny-handlers");
+  require("mqttiny-subs"); // subscriptions made again in a new session (the "reconnected" check)
   if (typeof mqtt.connect != "function") return "the module exports no connect()";
 });
 

@@ -44,8 +44,8 @@ export function compose(target, bundleFile = path.join(root, "dist", target, "mq
     `\nvar TARGET = ${JSON.stringify(t)};\n` +
     // As the Web IDE uploads a module: the minified source as the body of a function.
     `Modules.addCached("mqttiny", function () {\n${fs.readFileSync(bundleFile, "utf8")}\n});\n` +
-    // The pieces the checks use (stats, handlers), loaded as a board program would.
-    ["stats", "handlers"].map((p) => `Modules.addCached("mqttiny-${p}", function () {\n${fs.readFileSync(path.join(path.dirname(bundleFile), `mqttiny-${p}.min.js`), "utf8")}\n});\n`).join("") +
+    // The pieces the checks use (stats, handlers, subs), loaded as a board program would.
+    ["stats", "handlers", "subs"].map((p) => `Modules.addCached("mqttiny-${p}", function () {\n${fs.readFileSync(path.join(path.dirname(bundleFile), `mqttiny-${p}.min.js`), "utf8")}\n});\n`).join("") +
     fs.readFileSync(path.join(here, "checks.js"), "utf8");
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mqttiny-duk-")), `${target}.js`);
   fs.writeFileSync(file, src);
