@@ -150,25 +150,24 @@ P._try = function (fn: any, a?: any, b?: any, x?: any, quiet?: boolean) {
     if (__ESPRUINO__) fn(a, b, x);
     else fn.call(c, a, b, x);
   } catch (e) {
-    if (!quiet) error(c, Err.Handler, e);
+    if (!quiet) c._fail(0, Err.Handler, e);
   } finally {
     c._in--;
   }
 };
-
-function error(c: any, code: number, cause?: any) {
-  c._emit("error", c._errorOf(code, cause));
-}
 
 /** Calls back `cb` with success or a coded error. */
 function call(c: any, cb: any, code: number, a?: any) {
   if (cb) c._try(cb, code ? c._errorOf(code) : null, a);
 }
 
-/** A coded failure for a callback, or for `error` when the app gave none. */
-P._fail = function (cb: any, code: number) {
+/**
+ * A coded failure for a callback, or for `error` when the app gave none (`_fail(0, code, cause)`:
+ * an `error` event, with the platform's `cause` when there is one).
+ */
+P._fail = function (cb: any, code: number, cause?: any) {
   if (cb) call(this, cb, code);
-  else error(this, code);
+  else this._emit("error", this._errorOf(code, cause));
 };
 
 // ---- time -----------------------------------------------------------------------------------
@@ -279,7 +278,7 @@ function drop(c: any, code: number, cause?: any) {
   c._due = d ? c._now + Math.max(1, d / 2 + c._plat._rand() * (d / 2)) : 0;
   // An end() from one of these listeners finishes after them: `close` comes before `end`.
   c._losing = true;
-  if (code) error(c, code, cause);
+  if (code) c._fail(0, code, cause);
   c._emit("close");
   if (was == S.Connected) c._emit("offline");
   c._losing = false;
@@ -430,7 +429,7 @@ P._packet = function () {
     if (q > 2) return drop(c, Err.Qos2);
     // Larger than the receive buffer: skipped, but acknowledged so the broker does not redeliver
     // it forever; the connection stays up (departs from [MQTT-4.8.0-2]).
-    if (c._big) error(c, Err.Skipped);
+    if (c._big) c._fail(0, Err.Skipped);
     else {
       var p = c._plat, topic = p._topic(c._d, c._ts, c._te), pl = p._payload(c._d, c._ps, c._pe);
       if (topic === undefined || pl === undefined) return drop(c, Err.NoMemory);
@@ -468,7 +467,7 @@ P._ack = function (t: number, id: number) {
           }
         }
         r.splice(i, 1);
-        if (bad && !e._cb) error(c, Err.SubscribeRefused);
+        if (bad && !e._cb) c._fail(0, Err.SubscribeRefused);
         call(c, e._cb, bad ? Err.SubscribeRefused : 0, e._q ? g : undefined);
       }
   return done;

@@ -30,9 +30,9 @@ export function nodeClient(P: any) {
     if (o.outboxMax > o.outboxSize) o.outboxSize = o.outboxMax;
     init.call(this, o, p);
   };
-  P._fail = function (cb: any, code: number) {
+  P._fail = function (cb: any, code: number, cause?: any) {
     if (code == Err.Full) this._refused = true;
-    fail.call(this, cb, code);
+    fail.call(this, cb, code, cause);
   };
   P._io = function (s: any, ev: number, x?: any, errno?: any) {
     var c = this;
