@@ -317,11 +317,6 @@ P._out = function (b: string) {
 
 // ---- incoming -------------------------------------------------------------------------------
 
-/** The 16-bit number at `i` of 8-bit string `b`. */
-function u16(b: string, i: number) {
-  return (b.charCodeAt(i) << 8) | b.charCodeAt(i + 1);
-}
-
 /**
  * Reads chunk `x` of socket `s`: each packet where it lies; one that spans chunks is collected in
  * `_a` (with at most rxSize bytes of its body: a string costs nothing between packets, where a
@@ -369,13 +364,15 @@ function rx(c: any, s: any, x: string): number {
       c._w = e && e - i;
       break;
     }
+    // The 16-bit number after the fixed header: a PUBLISH's topic length, the others' packet id.
+    y = (b.charCodeAt(j) << 8) | b.charCodeAt(j + 1);
     id = 0;
     if (t == T.PUBLISH) {
-      te = (ts = j + 2) + u16(b, j);
+      te = (ts = j + 2) + y;
       k = te + (f & 6 ? 2 : 0);
       // A topic and id that run past the packet, or past the rxSize bytes of an oversize one.
       if (k > e) return k > j + l ? Err.Size : Err.TooLarge;
-      if (f & 6 && !(id = u16(b, te))) return Err.ZeroId;
+      if (f & 6 && !(id = (b.charCodeAt(te) << 8) | b.charCodeAt(te + 1))) return Err.ZeroId;
       // Empty, a wildcard [MQTT-3.3.2-2] or U+0000 here; ill-formed UTF-8 where there is a
       // checker (_u: Node's, and the check piece's on boards).
       for (h = ts; h < te; h++) if ((y = b.charCodeAt(h)) == 35 || y == 43 || !y) ts = te;
@@ -387,7 +384,7 @@ function rx(c: any, s: any, x: string): number {
     } else if (t == T.CONNACK) {
       if (b.charCodeAt(j) & 0xfe || b.charCodeAt(j + 1) > 5) return Err.Connack;
     } else if (t != T.PINGRESP) {
-      if (!(id = u16(b, j))) return Err.ZeroId;
+      if (!(id = y)) return Err.ZeroId;
       if (t == T.SUBACK) for (c._ps = h = j + 2, c._pe = e; h < e; h++) if ((k = b.charCodeAt(h)) > 2 && k != 0x80) return Err.Suback;
     }
     // Past the packet, and past what of an oversize one's rest is in this chunk.
