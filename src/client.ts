@@ -474,7 +474,8 @@ P._ack = function (t: number, id: number) {
  * After CONNACK: in a resumed session the unacknowledged publishes are resent first, in order,
  * with DUP=1 and their ids [MQTT-4.4.0-1, MQTT-4.6.0-1]; in a new one they go out as new
  * publishes (new id, DUP=0) [MQTT-3.1.2-6]. Then the requests waiting for their acks are sent
- * again (the subs piece's `_again` first makes the subscriptions of a new session again).
+ * again, in order, while the connection lasts (by the subs piece's `_again` when it is loaded: it
+ * also makes the subscriptions of a new session again).
  */
 function resume(c: any, sp: number) {
   // `n`: the requests there before pump(), whose QoS 0 callbacks may make more (which _request
@@ -495,7 +496,9 @@ function resume(c: any, sp: number) {
   pump(c);
   // One of those callbacks may have ended the client, or lost the connection: then the requests
   // are failed already, or wait for the next one.
-  if (c.connected) for (n = c._again ? c._again(sp, n) : n, k = 0; k < n; k++) req(c, r[k]);
+  if (!c.connected) return;
+  if (c._again) c._again(sp, n);
+  else for (k = 0; k < n && c.connected; k++) c._req(r[k]);
 }
 
 // ---- the outbox -----------------------------------------------------------------------------
@@ -615,9 +618,14 @@ P.subscribe = function (filters: any, opts?: any, cb?: any) {
     cb = opts;
     opts = null;
   }
-  return this._request(filters, opts, cb);
+  this._request(filters, opts, cb);
+  return this;
 };
 
+/**
+ * A SUBSCRIBE (or, `un`, an UNSUBSCRIBE) request, queued and sent when connected; returns it, or
+ * nothing when it failed (its callback, or `error`, says why).
+ */
 P._request = function (filters: any, opts: any, cb: any, un?: boolean) {
   var c = this, f: string[] = typeof filters == "string" ? [filters] : filters, q = (opts && opts.qos) || 0, code = 0, qs: number[] = [], i, r: Req;
   if (c._ending || c._state == S.Ended) code = Err.Ended;
@@ -632,17 +640,17 @@ P._request = function (filters: any, opts: any, cb: any, un?: boolean) {
       qs.push(q);
     }
     c._reqs.push((r = { _f: f.slice(), _q: un ? null : qs, _cb: cb, _id: 0 }));
-    if (c.connected) req(c, r);
+    if (c.connected) c._req(r);
+    return r;
   }
-  return c;
 };
 
-/** Encodes and sends a request with a fresh id. */
-function req(c: any, r: Req) {
+/** Encodes and sends request `r` with a fresh id. */
+P._req = function (r: Req) {
   r._id = 0;
-  r._id = nid(c);
-  c._out(subscribeText(r._id, r._f, r._q));
-}
+  r._id = nid(this);
+  this._out(subscribeText(r._id, r._f, r._q));
+};
 
 // ---- end ------------------------------------------------------------------------------------
 

@@ -27,13 +27,14 @@ export function subs(P: any) {
     if (sub) sub.call(c, f, q, o);
   };
   /**
-   * After the CONNACK of a new session (`sp` 0), before the first `n` pending requests are sent
-   * again: every subscription is made again, as one request nobody waits for (but not a filter
-   * whose own SUBSCRIBE is still waiting), and a pending UNSUBSCRIBE has nothing to undo (unless a
-   * SUBSCRIBE before it makes the filter again). Returns how many requests to send.
+   * After CONNACK, in place of the core's resend of the first `n` pending requests. In a new
+   * session (`sp` 0) every subscription is made again first, as one request nobody waits for (but
+   * not a filter whose own SUBSCRIBE is still waiting), and a pending UNSUBSCRIBE has nothing to
+   * undo (unless a SUBSCRIBE before it makes the filter again): it is dropped, and called back once
+   * the requests are out, so what a callback does goes to the broker after them.
    */
   P._again = function (sp: number, n: number) {
-    var c = this, r = c._reqs, u = c._subs || {}, f: string[] = [], qs: number[] = [], k: any, q: any;
+    var c = this, r = c._reqs, u = c._subs || {}, f: string[] = [], qs: number[] = [], gone: any[] = [], k: any, q: any;
     if (!sp) {
       for (k in u)
         if (!asked(c, [k], r.length)) {
@@ -48,17 +49,20 @@ export function subs(P: any) {
         if (!(q = r[k])._q && !asked(c, q._f, k)) {
           r.splice(k--, 1);
           n--;
-          done(c, q._cb);
+          gone.push(q);
         }
     }
-    return n;
+    for (k = 0; k < n && c.connected; k++) c._req(r[k]);
+    for (k = 0; k < gone.length; k++) done(c, gone[k]._cb);
   };
   P.unsubscribe = function (filters: any, cb?: any) {
-    var c = this, r = c._reqs, n = r.length;
-    c._request(filters, null, cb, true);
+    var c = this, r = c._reqs, q = c._request(filters, null, cb, true), i = r.indexOf(q);
     // A clean session forgets subscriptions with the connection: nothing to tell the broker
     // (unless a SUBSCRIBE still waiting to go out would make the filter again).
-    if (r.length > n && c._opts.clean && !c.connected && !asked(c, r[n]._f, n)) done(c, r.pop()._cb);
+    if (q && c._opts.clean && !c.connected && !asked(c, q._f, i)) {
+      r.splice(i, 1);
+      done(c, cb);
+    }
     return c;
   };
 }

@@ -1,7 +1,7 @@
 // Subscriptions: SUBACK/UNSUBACK matched by id, refused filters, per-filter handlers matching as
 // the spec says, subscriptions made again when the broker lost the session, malformed SUBACKs.
 import { describe, it, expect } from "vitest";
-import { CHUNKS, connected, drain, lines, prng, rig, str } from "./helpers";
+import { CHUNKS, connected, drain, lines, prng, rig, str, tapWrites } from "./helpers";
 import { ScriptedBroker } from "../sim/broker";
 
 describe("acks", () => {
@@ -302,5 +302,75 @@ describe("subscribe then unsubscribe across a drop", () => {
     broker.expectPacket("connect");
     broker.connack(0, false);
     expect(drain(broker, 10)).toEqual([]);
+  });
+});
+
+describe("unsubscribes dropped in a new session (nothing to undo at the broker)", () => {
+  /** Subscribed to a and b at QoS 1 (acknowledged), then an UNSUBSCRIBE of a without its UNSUBACK. */
+  function pendingUnsubscribe(onUnsubscribed: (c: any) => void) {
+    const t = connected({ reconnectPeriod: 100 });
+    t.c.subscribe(["a", "b"], { qos: 1 });
+    const p = drain(t.broker, 10)[0];
+    t.broker.send({ cmd: "suback", messageId: p.messageId, granted: [1, 1] });
+    t.clock.flush();
+    t.c.unsubscribe("a", () => onUnsubscribed(t.c));
+    drain(t.broker, 10);
+    return t;
+  }
+
+  it("are called back after the subscriptions are made again: an unsubscribe from the callback reaches the broker last", () => {
+    const { broker, sim } = pendingUnsubscribe((c) => c.unsubscribe("b"));
+    sim.cut();
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    // SUBSCRIBE b first, or the broker would keep b
+    expect(lines(drain(broker, 10))).toEqual(["SUBSCRIBE id=3 b:q1", "UNSUBSCRIBE id=4 b"]);
+  });
+
+  it("a subscribe from the callback goes after the subscriptions made again, so its QoS is the one the broker keeps", () => {
+    const { broker, sim } = pendingUnsubscribe((c) => c.subscribe("b", { qos: 0 }));
+    sim.cut();
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    expect(lines(drain(broker, 10))).toEqual(["SUBSCRIBE id=3 b:q1", "SUBSCRIBE id=4 b:q0"]);
+  });
+
+  it("a reconnect() from the callback: the new connection starts with CONNECT [MQTT-3.1.0-1]", () => {
+    const { broker, clock, sim } = pendingUnsubscribe((c) => c.reconnect());
+    const first = new Map<any, number>();
+    tapWrites(sim, (b, conn) => first.has(conn) || first.set(conn, b[0] >> 4));
+    sim.cut();
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    drain(broker, 100);
+    expect([...first.values()]).toEqual([1, 1]);
+  });
+
+  it("an end() from the callback: every other request is called back exactly once (108 for those still waiting)", () => {
+    const got: string[] = [];
+    const { broker, clock, c, sim } = pendingUnsubscribe((x) => x.end(true));
+    c.unsubscribe("b", (e: any) => got.push("b " + (e ? e.code : "ok")));
+    c.subscribe("x", (e: any) => got.push("x " + (e ? e.code : "ok")));
+    drain(broker, 10);
+    sim.cut();
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    clock.flush();
+    expect(got.sort()).toEqual(["b ok", "x 108"]);
+  });
+});
+
+describe("unsubscribe() while offline", () => {
+  it("a refused unsubscribe whose callback subscribes leaves that SUBSCRIBE waiting for its SUBACK", () => {
+    const { broker, clock, c, sim } = connected({ reconnectPeriod: 100 });
+    sim.cut();
+    clock.flush();
+    const got: any[] = [];
+    c.unsubscribe("", () => c.subscribe("x", { qos: 1 }, (e: any, g: any) => got.push([e && e.code, g])));
+    expect(got).toEqual([]);
+    broker.expectPacket("connect");
+    broker.connack(0, false);
+    expect(lines(drain(broker, 10))).toEqual(["SUBSCRIBE id=1 x:q1"]);
   });
 });

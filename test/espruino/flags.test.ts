@@ -30,8 +30,11 @@ async function flagAfterLoad(vars: number) {
 }
 
 withEspruino("the core's pretokenise flag (real interpreter)", () => {
-  it("is off again after a Web IDE load that runs out of memory half way (ESP32 bundle on 2,800 JsVars)", async () => {
-    const r = await flagAfterLoad(2800);
+  it("is off again after a Web IDE load that runs out of memory half way (ESP32 bundle on 2,500 JsVars)", async () => {
+    // Between the ~2,000 JsVars the typed text takes before the module runs (twice its bytes) and
+    // the ~2,800 the whole load peaks at (README): the flag is on when the memory runs out. A
+    // smaller bundle moves both; the first expect says when this needs lowering.
+    const r = await flagAfterLoad(2500);
     expect(r.memoryErrors, "the load must run out of memory, or this shows nothing").toBe(true);
     expect(r.line).toContain("pretokenise=0");
   }, 60_000);

@@ -57,6 +57,11 @@ describe("npm pack", () => {
     expect(pkg.scripts.prepack).toMatch(/npm run build|build\/build\.mjs/);
     const targets = (e: any): string[] => (typeof e === "string" ? [e] : Object.values(e).flatMap(targets));
     for (const f of [pkg.main, pkg.types, ...targets(pkg.exports)]) expect(files, f).toContain(f.replace(/^\.\//, ""));
+    // Every piece the build makes has its subpath, with its typings.
+    for (const f of files) {
+      const m = /^dist\/(espruino-[\w]+)\/mqttiny-(?!compat)([a-z]+)\.min\.js$/.exec(f);
+      if (m) expect(pkg.exports[`./${m[1]}/${m[2]}`], f).toEqual({ types: `./dist/${m[1]}/mqttiny-${m[2]}.d.ts`, default: `./${f}` });
+    }
   });
 
   it("installs offline into a fresh project; require('mqttiny') does a QoS 1 round trip through aedes", async () => {
