@@ -113,7 +113,9 @@ P._init = function (o: Options, p: Platform) {
   // end() came first).
   c._due = -1;
   c._cn = connectText(o, (p._g as any)._E);
-  c._a = "";
+  // Internal flags are 0/1 and an empty buffer 0: on Espruino a property holding an integer is one
+  // variable, one holding a boolean, a string or a fraction two.
+  c._a = 0;
   c._k = c._w = 0;
   c._last = p._g._now();
   // Module functions with the client as argument: a closure would be copied per client on Espruino.
@@ -179,7 +181,9 @@ P._fail = function (cb: any, code: number, cause?: any) {
 function tick(c: any) {
   var p = c._plat, t = p._g._now(), d = t - c._last, o = c._opts, k = o.keepalive * 1000, st = c._state, now;
   c._last = t;
-  now = c._now += d >= 0 && d <= 10 * p._tick ? d : p._tick;
+  // Whole milliseconds (Espruino's clock has fractions): every time field stays an integer, which
+  // Espruino keeps in the property's own variable (a fraction takes a second one).
+  now = c._now += (d >= 0 && d <= 10 * p._tick ? d : p._tick) | 0;
   if (!st) {
     if (c._due && now >= c._due) open(c);
   } else if (st < S.Connected) {
@@ -196,7 +200,7 @@ function tick(c: any) {
   // A pump cut short by an exception (Espruino stops the code that runs out of memory, finally
   // blocks included) would leave the outbox stalled: a timer never runs inside one, so go on.
   if (c._busy) {
-    c._busy = false;
+    c._busy = 0;
     pump(c);
   }
   // Also end()'s check deferred to a timer on Espruino, in any state (see end()).
@@ -213,7 +217,7 @@ function open(c: any) {
   c._state = S.Opening;
   c._openAt = c._now;
   c._due = 0;
-  c._writable = false;
+  c._writable = 0;
   try {
     c._sock = c._plat._open(c, o.host, o.port, o.tls);
   } catch (x) {
@@ -237,12 +241,12 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
   } else if (c._state == S.Opening) {
     // Opened (the Espruino adapter says Opened for drain too: it is one listener there).
     c._state = S.Connack;
-    c._writable = true;
+    c._writable = 1;
     c._recvAt = c._sentAt = c._now;
     c._pingAt = 0;
     c._out(c._cn); // [MQTT-3.1.0-1]: CONNECT first
   } else {
-    c._writable = true;
+    c._writable = 1;
     pump(c);
   }
 };
@@ -262,7 +266,7 @@ function drop(c: any, code: number, cause?: any) {
     } catch (x) {}
   // A new connection's stream starts fresh; nothing of the last one is held meanwhile (nor the
   // chunk of a malformed packet).
-  c._a = c._d = "";
+  c._a = c._d = 0;
   c._k = c._w = 0;
   if (was == S.Ended) return;
   c._state = S.Offline;
@@ -277,11 +281,11 @@ function drop(c: any, code: number, cause?: any) {
   c._backoff++;
   c._due = d ? c._now + Math.max(1, d / 2 + c._plat._rand() * (d / 2)) : 0;
   // An end() from one of these listeners finishes after them: `close` comes before `end`.
-  c._losing = true;
+  c._losing = 1;
   if (code) c._fail(0, code, cause);
   c._emit("close");
   if (was == S.Connected) c._emit("offline");
-  c._losing = false;
+  c._losing = 0;
   if (c._ending) c._finish();
 }
 
@@ -306,7 +310,7 @@ P._out = function (b: string) {
   var c = this, s = c._sock;
   if (!s) return false;
   try {
-    if (!c._plat._write(s, b)) c._writable = false;
+    if (!c._plat._write(s, b)) c._writable = 0;
     c._sentAt = c._now;
     return true;
   } catch (x) {
@@ -331,7 +335,7 @@ function rx(c: any, s: any, x: string): number {
   // A packet still short of the `_w` bytes it needs only grows: read again from its header once
   // complete, not at every chunk (which would be quadratic in a large rxSize).
   if (n < c._w) return 0;
-  c._a = "";
+  c._a = 0;
   c._w = 0;
   c._k -= i;
   // Not past an end() that finishes at once on Node (on Espruino, from inside a callback, it
@@ -355,7 +359,7 @@ function rx(c: any, s: any, x: string): number {
       // Longer than rxSize: a PUBLISH is read as far as rxSize bytes, for its topic and id, then
       // skipped; anything else is refused at its header. So what is received never depends on
       // how TCP cut the stream.
-      if ((big = l > m) && t != T.PUBLISH) return Err.TooLarge;
+      if ((big = l > m ? 1 : 0) && t != T.PUBLISH) return Err.TooLarge;
       e = j + (big ? m : l);
     }
     // Incomplete: kept for the next chunk, with the bytes it needs once its header is whole.
@@ -403,7 +407,7 @@ function rx(c: any, s: any, x: string): number {
     c._packet();
   }
   // The chunk is not kept until the next one (on a board, up to a few hundred bytes of JsVars).
-  c._d = "";
+  c._d = 0;
   return 0;
 }
 
@@ -533,7 +537,7 @@ function free(c: any, k: number) {
 function pump(c: any) {
   var e, k;
   if (c._busy) return;
-  c._busy = true;
+  c._busy = 1;
   for (k = c._nk; (e = c._q[c._qh + k]) && c._writable && c.connected; k++)
     if (!(e._s & (F.Sent | F.Done))) {
       if (__QOS1__ && e._h & 6 && c._inflight >= c._opts.inflight) break;
@@ -553,7 +557,7 @@ function pump(c: any) {
     }
   // Lost meanwhile: the entries on the wire are to be sent again, from the head (see drop()).
   if (c.connected) c._nk = k;
-  c._busy = false;
+  c._busy = 0;
   // (On Espruino inside a callback, end()'s timer does it: see end().)
   if (c._ending && !(__ESPRUINO__ && c._in)) c._endCheck();
 }
@@ -694,7 +698,7 @@ P._endCheck = P._finish = function () {
   if (was == S.Ended) return;
   c._state = S.Ended;
   c.connected = false;
-  c._a = c._d = "";
+  c._a = c._d = 0;
   c._k = c._w = 0;
   c._plat._g._clearInterval(c._timer);
   // A write that fails drops the socket quietly: drop() reports nothing once Ended.
