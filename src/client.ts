@@ -126,7 +126,9 @@ P._init = function (o: Options, p: Platform) {
 // ---- events ---------------------------------------------------------------------------------
 
 P.on = function (ev: string, fn: any) {
-  (this._ev[ev] = this._ev[ev] || []).push(fn);
+  var m = this._ev, l = m[ev];
+  // One listener is kept as itself, several in an array (an array costs a board two variables).
+  m[ev] = !l ? fn : l.push ? (l.push(fn), l) : [l, fn];
   return this;
 };
 
@@ -136,7 +138,7 @@ P._emit = function (ev: string, a?: any, b?: any, x?: any) {
   // listener, the common case, is called from the list itself (no array per message on a board).
   // (One added meanwhile is not called in this emit, as with Node's emitters.)
   var l = this._ev[ev], i, n;
-  if (l) for (n = l.length, l = n > 1 ? l.slice() : l, i = 0; i < n; i++) this._try(l[i], a, b, x, ev == "error");
+  if (l) for (n = l.push ? l.length : 1, l = n > 1 ? l.slice() : l, i = 0; i < n; i++) this._try(l.push ? l[i] : l, a, b, x, ev == "error");
 };
 
 /**

@@ -2,7 +2,9 @@
 // once, removeAllListeners. The core has on() alone.
 export function events(P: any) {
   P.removeListener = P.off = function (ev: string, fn: any) {
-    var l = this._ev[ev] || [], i;
+    var m = this._ev, l = m[ev] || [], i;
+    // The core keeps a lone listener as itself.
+    if (!l.push) l = m[ev] = [l];
     for (i = l.length - 1; i >= 0; i--)
       if (l[i] == fn || l[i]._fn == fn) {
         l.splice(i, 1);

@@ -119,8 +119,16 @@ describe.each(boards)("%s", (t) => {
     expect(c.stats).toBeUndefined();
     expect(c.once).toBeUndefined();
     expect(c.unsubscribe).toBeUndefined();
+    // Several listeners of one event (the core keeps a lone one as itself, then an array): each
+    // called, in order, one that throws reported (317) without stopping the next.
+    const order: string[] = [];
+    c.on("close", () => order.push("close 1"));
+    c.on("close", () => { throw new Error("listener"); });
+    c.on("close", () => order.push("close 3"));
     expect(() => b.m.connect({ clientId: "bad\u0000id" })).not.toThrow();
     expect(reconnected(b, c), "no SUBSCRIBE made again after a reconnect in a new session").toEqual([]);
+    expect(order).toEqual(["close 1", "close 3"]);
+    expect(seen).toContain("error 317");
     if (qos1) {
       const s: FakeSocket = b.vm.sockets.at(-1)!;
       const n = s.sent.length;
@@ -139,6 +147,9 @@ describe.each(boards)("%s", (t) => {
     const calls: string[] = [], once: string[] = [];
     subscribe("a/+", { handler: (topic: string, payload: string) => calls.push(`${topic} ${payload}`) });
     if (has("events")) c.once("message", (topic: string) => once.push(topic));
+    // A lone listener (kept as itself by the core), removed by once() after its first call.
+    const connects: number[] = [];
+    if (has("events")) c.once("connect", () => connects.push(1));
     s.data(publish("a/b", "1"));
     s.data(publish("a/c", "2"));
     s.data(publish("x/y", "3"));
@@ -159,6 +170,10 @@ describe.each(boards)("%s", (t) => {
       expect(packets(s.sent).at(-1)?.[0], "UNSUBSCRIBE").toBe(10);
       s.data([0xb0, 2, ...packets(s.sent).at(-1)![1].slice(0, 2)]);
       expect(reconnected(b, c), "the subscription made again in the new session").toEqual([8]);
+      if (has("events")) {
+        expect(reconnected(b, c).length).toBe(1);
+        expect(connects, "once('connect') fired once over two connections").toEqual([1]);
+      }
       expect(packets(b.vm.sockets.at(-1)!.sent).at(-1)![1].slice(2), "SUBSCRIBE a/+ at QoS 0").toEqual([0, 3, ...chars("a/+"), 0]);
     }
     if (qos1 && has("drain")) {
