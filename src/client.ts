@@ -221,7 +221,7 @@ function open(c: any) {
   c._due = 0;
   c._writable = 0;
   try {
-    c._sock = c._plat._open(c, o.host, o.port, o.tls);
+    c._sock = c._plat._open(c, o);
   } catch (x) {
     c._sock = null;
     // Ours when the adapter threw one of our codes (a TLS option on a board without TLS).

@@ -31,8 +31,8 @@ function event(this: any, x: any) {
   else this._client._io(this, Io.Closed, typeof x != "object" ? 0 : c == -2 ? Err.NoMemory : __TLS__ && (c == -13 || c == -14) ? Err.Tls : Err.Socket, c);
 }
 
-function openSocket(this: any, c: SocketSink, host: string, port: number, tls: any) {
-  var s: any, o: any = { host: host, port: port }, k: any;
+function openSocket(this: any, c: SocketSink, opts: any) {
+  var s: any, tls = opts.tls, o: any = { host: opts.host, port: opts.port }, k: any;
   if (tls) {
     if (!__TLS__) throw { code: Err.NoTls };
     if (typeof tls == "object") for (k in tls) o[k] = tls[k];

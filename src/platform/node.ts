@@ -55,8 +55,8 @@ function onClose(this: any) {
 /** The Node platform. */
 export function nodePlatform(g: NodeEnv, tick: number): Platform {
   return {
-    _open: function (c: SocketSink, host: string, port: number, tls: any) {
-      var s: any, o: any = { host: host, port: port }, k: any;
+    _open: function (c: SocketSink, opts: any) {
+      var s: any, host = opts.host, tls = opts.tls, o: any = { host: host, port: opts.port }, k: any;
       if (tls) {
         // An IP address is no server name (RFC 6066); Node checks the certificate against host.
         if (!/^[\d.]+$|:/.test(host)) o.servername = host;

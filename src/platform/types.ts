@@ -20,8 +20,11 @@ export interface TimerEnv {
 }
 
 export interface Platform {
-  /** Opens a connection and wires its events to `c`; may throw (Espruino does, synchronously). */
-  _open(c: SocketSink, host: string, port: number, tls: any): any;
+  /**
+   * Opens a connection to `opts.host`, `opts.port` (over TLS when `opts.tls`: true or TLS options)
+   * and wires its events to `c`; may throw (Espruino does, synchronously).
+   */
+  _open(c: SocketSink, opts: { host: string; port: number; tls: any }): any;
   /**
    * Writes `b`, a whole packet as an 8-bit string; the bytes are taken before it returns. False when the caller should wait for `_drain`
    * before writing more. Throws when the platform cannot.
