@@ -12,7 +12,7 @@ import { Err } from "./errors";
 import { headerSize, T } from "./codec/packet";
 import { publishBody } from "./codec/publish";
 import { bytesOf, bytesText, connectText, field, idText, packetText, subscribeText } from "./codec/text";
-import { strBytes, payloadOf } from "./codec/strings";
+import { payloadOf } from "./codec/strings";
 import { Platform } from "./platform/types";
 
 export { payloadOf };
@@ -599,7 +599,7 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   }
   q = (opts && opts.qos) || 0;
   pl = payloadOf(payload);
-  n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : /*#__NOINLINE__*/ publishBody(topic, strBytes(topic), pl, q);
+  n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : /*#__NOINLINE__*/ publishBody(topic, pl, q);
   // The payload kept as the bytes of a string, which the app cannot change any more (bytes through
   // E.toString on Espruino, which has no memory at times).
   if (n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;

@@ -4,13 +4,12 @@ import { headerSize, MAX_LENGTH, room, writeHeader, T } from "./packet";
 import { badStr, Payload, payloadBytes, strBytes, writePayload } from "./strings";
 
 /**
- * Remaining Length of a PUBLISH whose topic takes `nt` bytes (strBytes), or a negative Err when
- * topic or payload are invalid (a topic's UTF-8 is badStr's to check, the QoS the caller's: the
- * client checks it against what the target supports). The caller measures the topic once and
- * keeps the figure.
+ * Remaining Length of a PUBLISH, or a negative Err when topic or payload are invalid (a topic's
+ * UTF-8 is badStr's to check, the QoS the caller's: the client checks it against what the target
+ * supports).
  */
-export function publishBody(topic: string, nt: number, payload: Payload | null | undefined, qos: number): number {
-  var np = __ESPRUINO__ ? (payload ? payload.length : 0) : payloadBytes(payload), i = 0, c;
+export function publishBody(topic: string, payload: Payload | null | undefined, qos: number): number {
+  var nt = strBytes(topic), np = __ESPRUINO__ ? (payload ? payload.length : 0) : payloadBytes(payload), i = 0, c;
   // badName's loop, and on Espruino payloadBytes' (a char above 0xFF is no byte), in line: calls
   // would be functions of their own in the bundle.
   for (; i < topic.length; i++) if (__ESPRUINO__ ? topic[i] == "#" || topic[i] == "+" : (c = topic.charCodeAt(i)) == 35 || c == 43) nt = 0;
@@ -23,7 +22,7 @@ export function publishBody(topic: string, nt: number, payload: Payload | null |
 
 /** publishBody with every check, the topic's first (its UTF-8 too), then the QoS, then the payload. */
 function checkedBody(topic: string, payload: Payload | null | undefined, qos: number): number {
-  var n = badStr(topic) ? -Err.Topic : publishBody(topic, strBytes(topic), payload, qos);
+  var n = badStr(topic) ? -Err.Topic : publishBody(topic, payload, qos);
   return n != -Err.Topic && qos !== 0 && qos !== 1 && qos !== 2 ? -Err.Qos : n;
 }
 
