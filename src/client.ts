@@ -236,7 +236,7 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
   if (ev == Io.Data) {
     // Not inlined (terser would make it a function expression here, which Espruino builds anew
     // for every chunk: a copy of its code in RAM when the module was loaded as text).
-    if ((ev = /*#__NOINLINE__*/ rx(c, s, x))) drop(c, ev);
+    if ((ev = /*#__NOINLINE__*/ rx(c, x))) drop(c, ev);
   } else if (ev == Io.Closed) {
     c._sock = null;
     drop(c, x, errno);
@@ -327,16 +327,16 @@ P._out = function (b: string) {
 // ---- incoming -------------------------------------------------------------------------------
 
 /**
- * Reads chunk `x` of socket `s`: each packet where it lies; one that spans chunks is collected in
+ * Reads chunk `x` of the client's socket: each packet where it lies; one that spans chunks is collected in
  * `_a` (with at most rxSize bytes of its body: a string costs nothing between packets, where a
  * buffer would hold its JsVars for good), and the rest of a PUBLISH longer than rxSize is skipped
  * (`_k` bytes left). Every packet is checked before `_packet` sees it, through the fields below.
  * Returns 0, or the Err code of a malformed packet: the stream cannot be followed past one.
  * It stops as soon as the socket is given up (a handler that ended or reconnected the client).
  */
-function rx(c: any, s: any, x: string): number {
+function rx(c: any, x: string): number {
   // Appended where it lies (Espruino appends a string that has no other reference in place).
-  var b = c._a ? (c._a += x) : x, n = b.length, m = c._opts.rxSize, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, y, id, big, ts, te;
+  var s = c._sock, b = c._a ? (c._a += x) : x, n = b.length, m = c._opts.rxSize, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, y, id, big, ts, te;
   // A packet still short of the `_w` bytes it needs only grows: read again from its header once
   // complete, not at every chunk (which would be quadratic in a large rxSize).
   if (n < c._w) return 0;
@@ -443,12 +443,15 @@ P._packet = function () {
     }
     // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2]; unhandled ones too [MQTT-4.5.0-2].
     if (q && c.connected) c._out("\x40\x02" + idText(id)); // PUBACK
-  } else if (t != T.PINGRESP) c._ack(t, id);
+  } else if (t != T.PINGRESP) c._ack();
 };
 
-/** PUBACK, SUBACK or UNSUBACK: true when it completed something (the stats piece counts the others). */
-P._ack = function (t: number, id: number) {
-  var c = this, r = c._reqs, i, e, done = false, g: any, bad = 0, j, n = c._pe - c._ps;
+/**
+ * The PUBACK, SUBACK or UNSUBACK just read (`_type`, `_id`): true when it completed something (the
+ * stats piece counts the others).
+ */
+P._ack = function () {
+  var c = this, t = c._type, id = c._id, r = c._reqs, i, e, done = false, g: any, bad = 0, j, n = c._pe - c._ps;
   if (t == T.PUBACK) {
     if (__QOS1__)
       for (i = c._qh; !done && (e = c._q[i]); i++)

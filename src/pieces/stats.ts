@@ -36,8 +36,8 @@ export function stats(P: any) {
     }
     return r;
   };
-  P._ack = function (t: number, id: number) {
-    var s = counters(this), r = ack.call(this, t, id);
+  P._ack = function () {
+    var s = counters(this), t = this._type, r = ack.call(this);
     if (!r) s.ignored++;
     else if (t == T.PUBACK) s.acked++;
     return r;
