@@ -1,7 +1,7 @@
 // mqtt.connect(): options and their defaults per target, then a Client. The check piece adds the
 // checks of option values (code 106, thrown here, since no listener could hear an event yet).
 import { Err } from "./errors";
-import { client, Options, mqttError } from "./client";
+import { Client, Options, mqttError } from "./client";
 import { Platform } from "./platform/types";
 import { boardEnv, espruinoPlatform } from "./platform/espruino";
 
@@ -59,6 +59,6 @@ export function connector(def: Defaults) {
   return function (url?: any, opts?: any) {
     // One platform object for every client, made with the first: it has no state, and its
     // functions would otherwise cost about 100 JsVars per client.
-    return client(options(url, opts, def), (plat = plat || espruinoPlatform(boardEnv(), 1000)));
+    return new (Client as any)(options(url, opts, def), (plat = plat || espruinoPlatform(boardEnv(), 1000)));
   };
 }

@@ -88,18 +88,9 @@ export function mqttError(code: number, cause?: any): any {
   return e;
 }
 
-/** The client's type: its prototype holds the methods, which the pieces wrap or add to. */
-export function Client() {}
-
-/**
- * A client over complete options `o` (see api.ts) and platform `p`. The constructor above is
- * empty, which costs a board nothing (Espruino keeps neither code nor scope of an empty
- * function); the client is set up by `_init`, which the pieces wrap.
- */
-export function client(o: Options, p: Platform) {
-  var c = new (Client as any)();
-  c._init(o, p);
-  return c;
+/** The client: `o` are complete options (see api.ts), `p` the platform. */
+export function Client(this: any, o: Options, p: Platform) {
+  this._init(o, p);
 }
 
 var P: any = Client.prototype;

@@ -1,5 +1,5 @@
 // The client with every piece, as the node target ships it and as the behaviour tests run it.
-import { Client, client } from "./client";
+import { Client } from "./client";
 import { check } from "./pieces/check";
 import { handlers } from "./pieces/handlers";
 import { events } from "./pieces/events";
@@ -19,5 +19,5 @@ subs(P);
 // options have it (the node target's defaults do; the behaviour tests' do not).
 if (!__ESPRUINO__) nodeClient(P);
 
-export { Client, client };
+export { Client };
 export { options } from "./api";

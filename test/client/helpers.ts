@@ -4,7 +4,7 @@ import { VirtualClock } from "../sim/clock";
 import { SimNetwork, SimConnection, Mode } from "../sim/network";
 import { ScriptedBroker, Packet } from "../sim/broker";
 import { formatPacket } from "../sim/trace";
-import { client, options } from "../../src/full";
+import { Client, options } from "../../src/full";
 import type { Options } from "../../src/client";
 import type { Defaults } from "../../src/api";
 import { espruinoPlatform } from "../../src/platform/espruino";
@@ -66,7 +66,7 @@ export function rig(simOpts: any = {}): Rig {
     clock,
     sim,
     make(opts: any = {}, def: Partial<Defaults> = {}) {
-      return client(options({ host: "broker", port: 1883, clientId: "dev1", ...opts }, null, { ...DEFAULTS, ...def }), platform());
+      return new Client(options({ host: "broker", port: 1883, clientId: "dev1", ...opts }, null, { ...DEFAULTS, ...def }), platform());
     },
   };
 }

@@ -7,7 +7,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { rig, MODE, DEFAULTS } from "../client/helpers";
 import { ScriptedBroker } from "../sim/broker";
-import { client, options } from "../../src/full";
+import { Client, options } from "../../src/full";
 
 import { nodePlatform } from "../../src/platform/node";
 import { espruinoPlatform } from "../../src/platform/espruino";
@@ -162,7 +162,7 @@ function fakeTls() {
 function tlsClient(url: string, opts: any) {
   const t = fakeTls();
   const env = { _net: t.plain, _tls: t.mod, _now: () => 0, _setInterval: () => 0, _clearInterval: () => {}, _setTimeout: (f: any, _ms?: number, a?: any) => f(a) };
-  const c = client(options(url, { clientId: "tls", ...opts }, DEFAULTS), nodePlatform(env as any, 100));
+  const c = new Client(options(url, { clientId: "tls", ...opts }, DEFAULTS), nodePlatform(env as any, 100));
   return { c, calls: t.calls };
 }
 
@@ -228,7 +228,7 @@ function direct(rxSize = 512) {
       return s;
     };
   }
-  const c = client(options({ clientId: "mem", keepalive: 0 }, null, { ...DEFAULTS, rxSize }), p);
+  const c = new Client(options({ clientId: "mem", keepalive: 0 }, null, { ...DEFAULTS, rxSize }), p);
   const data = (b: Buffer) => sock.emit("data", ESP ? b.toString("latin1") : b);
   sock.emit("connect");
   data(Buffer.from("20020000", "hex"));
