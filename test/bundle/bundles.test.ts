@@ -18,6 +18,7 @@ import {
   findNestedWith,
   findUnderscoreProps,
   findUseBeforeDeclaration,
+  findVarBeforeDeclaration,
   parseES5,
 } from "./checks";
 import { dist, ensureBuilt, root } from "./built";
@@ -121,6 +122,7 @@ describe.each(bundles())("%s/%s", (t, f) => {
   it("has no labels", checked(findLabels));
   it("uses no global, method or TypeScript helper that Espruino lacks", checked(findMissingGlobals));
   it("uses no function before its declaration has run", checked(findUseBeforeDeclaration));
+  it("uses no var before its declaration has run", checked(findVarBeforeDeclaration));
   it("is ASCII outside comments", () => expect(findNonAscii(src)).toEqual([]));
   it("has no feature switch left unreplaced", () => {
     expect(src).not.toMatch(/__(ESPRUINO|QOS1|TLS)__/);

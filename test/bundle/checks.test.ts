@@ -9,6 +9,7 @@ import {
   findBareReturnAtEnd,
   findUnderscoreProps,
   findUseBeforeDeclaration,
+  findVarBeforeDeclaration,
   parseES5,
 } from "./checks";
 
@@ -198,4 +199,22 @@ describe("findBareReturnAtEnd", () => {
   ])("accepts %s", (_what, src) => {
     expect(bare(src)).toEqual([]);
   });
+});
+
+describe("findVarBeforeDeclaration", () => {
+  const late = (src: string) => findVarBeforeDeclaration(parseES5(src));
+  it.each([
+    "function f(r){return n=g(r),i=h(),k(n,i);var n,i}", // terser's inlined locals
+    "function f(){a=1;var a;return a}",
+    "var x=y;var y=1;",
+    "function f(){if(q)return b;var b=2}",
+  ])("rejects %s", (src) => expect(late(src)).not.toEqual([]));
+  it.each([
+    "function f(){var n=g(),i=h();return k(n,i)}",
+    "function f(n){return n=g(n),n;var n}", // a parameter is local from the start
+    "function f(){function g(){return a}var a=1;return g()}", // used in a nested function, later
+    "function f(){try{g()}catch(e){e=1}var e}",
+    "function f(o){return o.n+o.i;var n,i}", // property names are no uses
+    "function f(){return{n:1};var n}",
+  ])("accepts %s", (src) => expect(late(src)).toEqual([]));
 });

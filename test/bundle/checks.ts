@@ -299,6 +299,50 @@ export function findUseBeforeDeclaration(ast: Node): string[] {
 }
 
 /**
+ * A name used in a function (or at the top level) before its own `var` declaration there, as
+ * terser writes an inlined function's locals (`return n=f(),i=g(),h(n,i);var n,i`): Espruino 2v29
+ * does not hoist `var` either, so until the declaration runs (here never, after the return) the
+ * name is the enclosing scope's, and an assignment overwrites that variable. It made every board
+ * bundle throw "Expecting function, got Object" once: the module's own String.fromCharCode alias
+ * had been overwritten by a connect() that assigned its own `i`. Uses inside nested functions
+ * are not counted (they run later); a parameter or a catch binding of the same name is local from
+ * the start.
+ */
+export function findVarBeforeDeclaration(ast: Node): string[] {
+  const out: string[] = [];
+  const isFn = (n: Node) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+  const check = (body: Node, params: Set<string>) => {
+    const decl = new Map<string, number>(), uses: Node[] = [];
+    const visit = (n: Node, parent: Node | null) => {
+      if (n !== body && isFn(n)) return; // a nested function: its own check
+      if (n.type === "VariableDeclarator" && !decl.has(n.id.name)) decl.set(n.id.name, n.id.start);
+      if (n.type === "CatchClause") params.add(n.param.name);
+      if (n.type === "Identifier" && parent) {
+        const key = (parent.type === "MemberExpression" && parent.property === n && !parent.computed) || (parent.type === "Property" && parent.key === n);
+        if (!key && !(parent.type === "VariableDeclarator" && parent.id === n) && !(isFn(parent) && parent.id === n)) uses.push(n);
+      }
+      for (const k of Object.keys(n)) {
+        const v = n[k];
+        if (Array.isArray(v)) {
+          for (const c of v) if (c && typeof c.type === "string") visit(c, n);
+        } else if (v && typeof v.type === "string" && k !== "loc") visit(v, n);
+      }
+    };
+    visit(body, null);
+    for (const u of uses) {
+      const d = decl.get(u.name);
+      if (d !== undefined && u.start < d && !params.has(u.name))
+        out.push(`${at(u)}: ${u.name} is used before its "var" there (Espruino does not hoist var: this is the enclosing scope's ${u.name})`);
+    }
+  };
+  walk(ast, (n) => {
+    if (n.type === "Program") check(n, new Set());
+    else if (isFn(n)) check(n.body, new Set(n.params.map((p: Node) => p.name)));
+  });
+  return out;
+}
+
+/**
  * `?` as a quantifier in a regular expression (`/a?/`, `/(ab)?/`, `/[0-9]?/`), and lazy
  * quantifiers (`*?`, `+?`, `??`, `{n}?`): Espruino 2v29's RegExp has no `?` quantifier, so such a
  * pattern silently fails to match on a board (`/^mqtts?$/` never matched "mqtt"). Checked in
