@@ -59,6 +59,6 @@ export function connector(def: Defaults) {
   return function (url?: any, opts?: any) {
     // One platform object for every client, made with the first: it has no state, and its
     // functions would otherwise cost about 100 JsVars per client.
-    return new (Client as any)(options(url, opts, def), (plat = plat || espruinoPlatform(boardEnv(), 1000)));
+    return new (Client as any)()._init(options(url, opts, def), (plat = plat || espruinoPlatform(boardEnv(), 1000)));
   };
 }

@@ -88,10 +88,12 @@ export function mqttError(code: number, cause?: any): any {
   return e;
 }
 
-/** The client: `o` are complete options (see api.ts), `p` the platform. */
-export function Client(this: any, o: Options, p: Platform) {
-  this._init(o, p);
-}
+/**
+ * The client's type: `new Client()._init(o, p)` makes one over complete options `o` (see api.ts)
+ * and platform `p`. Empty, which costs a board nothing (Espruino keeps neither the code nor the
+ * scope of an empty function); `_init`, which the pieces wrap, sets it up and returns it.
+ */
+export function Client() {}
 
 var P: any = Client.prototype;
 
@@ -121,6 +123,7 @@ P._init = function (o: Options, p: Platform) {
   // Module functions with the client as argument: a closure would be copied per client on Espruino.
   c._timer = p._g._setInterval(tick, p._tick, c);
   p._g._setTimeout(tick, 0, c);
+  return c;
 };
 
 // ---- events ---------------------------------------------------------------------------------

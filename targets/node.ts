@@ -19,5 +19,5 @@ var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 40
 export function connect(url?: any, opts?: any) {
   var o: any = options(url, opts, DEFAULTS);
   if (o.outboxMax == null) o.outboxMax = 8388608;
-  return new (Client as any)(o, platform || (platform = nodePlatform(processEnv(), 250)));
+  return new (Client as any)()._init(o, platform || (platform = nodePlatform(processEnv(), 250)));
 }

@@ -28,7 +28,7 @@ export function nodeClient(P: any) {
     if (o.queueSize > 65000) o.queueSize = 65000;
     // The outbox takes memory as publishes come (its entries), up to outboxMax bytes.
     if (o.outboxMax > o.outboxSize) o.outboxSize = o.outboxMax;
-    init.call(this, o, p);
+    return init.call(this, o, p);
   };
   P._fail = function (cb: any, code: number, cause?: any) {
     if (code == Err.Full) this._refused = true;

@@ -40,7 +40,7 @@ export function check(P: any) {
   P._init = function (o: any, p: any) {
     var e = (o.password != null && payloadOf(o.password) === undefined) || !(o.inflight >= 1 && o.queueSize >= 1 && o.rxSize >= 16 && o.outboxSize >= 16) ? Err.Options : badConnect(connectFields(o));
     if (e) throw mqttError(e);
-    init.call(this, o, p);
+    return init.call(this, o, p);
   };
   P.publish = function (topic: any, payload: any, opts?: any, cb?: any) {
     return publish.call(this, clean(topic), payload, opts, cb);

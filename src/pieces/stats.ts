@@ -12,7 +12,7 @@ export function stats(P: any) {
   var init = P._init, emit = P._emit, fail = P._fail, out = P._out, ack = P._ack, packet = P._packet;
   P._init = function (o: any, p: any) {
     counters(this);
-    init.call(this, o, p);
+    return init.call(this, o, p);
   };
   P._emit = function (ev: string, a?: any, b?: any, x?: any) {
     var s = counters(this);

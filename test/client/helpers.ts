@@ -66,7 +66,7 @@ export function rig(simOpts: any = {}): Rig {
     clock,
     sim,
     make(opts: any = {}, def: Partial<Defaults> = {}) {
-      return new Client(options({ host: "broker", port: 1883, clientId: "dev1", ...opts }, null, { ...DEFAULTS, ...def }), platform());
+      return new (Client as any)()._init(options({ host: "broker", port: 1883, clientId: "dev1", ...opts }, null, { ...DEFAULTS, ...def }), platform());
     },
   };
 }

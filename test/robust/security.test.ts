@@ -162,7 +162,7 @@ function fakeTls() {
 function tlsClient(url: string, opts: any) {
   const t = fakeTls();
   const env = { _net: t.plain, _tls: t.mod, _now: () => 0, _setInterval: () => 0, _clearInterval: () => {}, _setTimeout: (f: any, _ms?: number, a?: any) => f(a) };
-  const c = new Client(options(url, { clientId: "tls", ...opts }, DEFAULTS), nodePlatform(env as any, 100));
+  const c = new (Client as any)()._init(options(url, { clientId: "tls", ...opts }, DEFAULTS), nodePlatform(env as any, 100));
   return { c, calls: t.calls };
 }
 
@@ -228,7 +228,7 @@ function direct(rxSize = 512) {
       return s;
     };
   }
-  const c = new Client(options({ clientId: "mem", keepalive: 0 }, null, { ...DEFAULTS, rxSize }), p);
+  const c = new (Client as any)()._init(options({ clientId: "mem", keepalive: 0 }, null, { ...DEFAULTS, rxSize }), p);
   const data = (b: Buffer) => sock.emit("data", ESP ? b.toString("latin1") : b);
   sock.emit("connect");
   data(Buffer.from("20020000", "hex"));
