@@ -440,7 +440,11 @@ P._packet = function () {
     // it forever; the connection stays up (departs from [MQTT-4.8.0-2]).
     if (c._big) c._fail(0, Err.Skipped);
     else {
-      var p = c._plat, topic = p._topic(c._d, c._ts, c._te), pl = p._payload(c._d, c._ps, c._pe);
+      // On Espruino the packet's own substrings (the adapter has no function for them, which would
+      // cost a board variables; a test may still give it one).
+      var p = c._plat, d = c._d,
+        topic = __ESPRUINO__ && !p._topic ? d.substring(c._ts, c._te) : p._topic(d, c._ts, c._te),
+        pl = __ESPRUINO__ && !p._payload ? d.substring(c._ps, c._pe) : p._payload(d, c._ps, c._pe);
       if (topic === undefined || pl === undefined) return drop(c, Err.NoMemory);
       c._emit("message", topic, pl, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
     }

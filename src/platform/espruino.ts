@@ -46,11 +46,6 @@ function openSocket(this: any, c: SocketSink, opts: any) {
   return s;
 }
 
-/** A received topic or payload: packets arrive as 8-bit strings. */
-function sub(b: string, a: number, e: number) {
-  return b.substring(a, e);
-}
-
 /** Writes packet `b`, a whole 8-bit string on Espruino builds (see codec/text.ts). */
 function write(s: any, b: string) {
   try {
@@ -62,7 +57,7 @@ function write(s: any, b: string) {
 }
 
 export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
-  return { _open: openSocket, _write: write, _g: g, _topic: sub, _payload: sub, _rand: Math.random, _tick: tick };
+  return { _open: openSocket, _write: write, _g: g, _rand: Math.random, _tick: tick };
 }
 
 /** The environment of a real board. */

@@ -37,10 +37,13 @@ export interface Platform {
   _close?(s: any, flush?: boolean): void;
   /** The clock and timers: the platform's own (Date.now, setInterval...) or a test's. */
   _g: TimerEnv;
-  /** The topic the application sees: an 8-bit string on Espruino, a UTF-8-decoded string on Node. */
-  _topic(b: any, a: number, e: number): string | undefined;
-  /** A payload the application may keep (undefined when memory ran out). */
-  _payload(b: any, a: number, e: number): any;
+  /**
+   * The topic the application sees: a UTF-8-decoded string on Node. Absent on Espruino, where the
+   * client takes the packet's own 8-bit substring.
+   */
+  _topic?(b: any, a: number, e: number): string | undefined;
+  /** A payload the application may keep (undefined when memory ran out); absent on Espruino, as _topic. */
+  _payload?(b: any, a: number, e: number): any;
   /** A number in [0, 1) for backoff jitter. */
   _rand(): number;
   /** Milliseconds between ticks of the session's single timer. */
