@@ -1,7 +1,8 @@
 // The Espruino adapter. Sockets deliver and take Strings (one char per byte): incoming chunks go
-// to the decoder as they are, and the client's packets are strings already (codec/text.ts; a
-// Uint8Array written would be sent as comma-separated text). write() returns false; `drain` says
-// when to go on. Errors are {code, message} with negative codes; TLS comes from require("tls").
+// to the client as they are, and the client's packets are strings already (codec/text.ts; a
+// Uint8Array written would be sent as comma-separated text). The client writes them to the socket
+// itself, then waits for `drain` (an adapter function would cost a board variables; see _out in
+// client.ts). Errors are {code, message} with negative codes; TLS comes from require("tls").
 import { Err } from "../errors";
 import { Platform, SocketSink, TimerEnv } from "./types";
 import { Io } from "../client";
@@ -46,18 +47,8 @@ function openSocket(this: any, c: SocketSink, opts: any) {
   return s;
 }
 
-/** Writes packet `b`, a whole 8-bit string on Espruino builds (see codec/text.ts). */
-function write(s: any, b: string) {
-  try {
-    s.write(b);
-  } catch (x) {
-    throw { code: Err.NoMemory, errno: x };
-  }
-  return false;
-}
-
 export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
-  return { _open: openSocket, _write: write, _g: g, _rand: Math.random, _tick: tick };
+  return { _open: openSocket, _g: g, _rand: Math.random, _tick: tick };
 }
 
 /** The environment of a real board. */

@@ -26,10 +26,11 @@ export interface Platform {
    */
   _open(c: SocketSink, opts: { host: string; port: number; tls: any }): any;
   /**
-   * Writes `b`, a whole packet as an 8-bit string; the bytes are taken before it returns. False when the caller should wait for `_drain`
-   * before writing more. Throws when the platform cannot.
+   * Writes `b`, a whole packet as an 8-bit string; the bytes are taken before it returns. False
+   * when the caller should wait for `drain` before writing more. Throws when the platform cannot.
+   * Absent on Espruino: the client writes to the socket itself and waits for `drain`.
    */
-  _write(s: any, b: string): boolean;
+  _write?(s: any, b: string): boolean;
   /**
    * Closes `s`; `flush`: after DISCONNECT, so what was written must go out first. (On Espruino the
    * client calls the socket's own end() instead.)
