@@ -17,7 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { bundle, compile, propertyNames, sizeOf } from "./bundle.mjs";
-import { GOALS, SWITCHES, listPieces, listTargets, targetFeatures } from "./targets.mjs";
+import { GOALS, PRETOKENISED, SWITCHES, listPieces, listTargets, targetFeatures } from "./targets.mjs";
 import { pretokenised } from "./minify.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -162,7 +162,7 @@ async function main(argv) {
   const sizes = {}, pieceSizes = {};
   for (const t of targets) {
     write(path.join(dist, t, "mqttiny.js"), readable[t]);
-    if (boards.includes(t)) mins[t].core = pretokenised(mins[t].core);
+    if (PRETOKENISED.includes(t)) mins[t].core = pretokenised(mins[t].core);
     write(path.join(dist, t, "mqttiny.min.js"), mins[t].core);
     sizes[t] = sizeOf(mins[t].core);
   }

@@ -16,6 +16,14 @@ export const GOALS = {
   "espruino-stm32": 4500,
 };
 
+/**
+ * The board targets whose core is wrapped by pretokenised() (build/minify.mjs): those meant to be
+ * loaded the Web IDE way too. It lowers that load's peak and cost; from Storage it changes nothing
+ * and costs 203 bytes, and the ESP8266 and lite bundles are loaded from Storage (the Web IDE way
+ * runs out of memory on an ESP8266).
+ */
+export const PRETOKENISED = ["espruino-esp32", "espruino-stm32"];
+
 /** Target names (file names without .ts in `dir`), sorted so every build runs in the same order. */
 export function listTargets(dir) {
   if (!fs.existsSync(dir)) return [];
