@@ -39,6 +39,21 @@ export const enum F {
   Was = 4,
 }
 
+/**
+ * The events the client emits, by the key their listeners are kept under: the first four letters
+ * of the name (see on()).
+ */
+export const enum Ev {
+  Connect = "conn",
+  Message = "mess",
+  Error = "erro",
+  Close = "clos",
+  Offline = "offl",
+  Reconnect = "reco",
+  End = "end",
+  Drain = "drai",
+}
+
 /** What the adapter tells the client about its socket (SocketSink._io). */
 export const enum Io {
   Opened = 0,
@@ -102,13 +117,32 @@ P._errorOf = mqttError;
 
 P._init = function (o: Options, p: Platform) {
   var c = this;
-  c._opts = o;
+  // The options the session reads, as integer fields of its own: an options object kept whole
+  // costs a board about 37 variables (a long property name takes a second variable), these 9.
+  // Small integers where they can be (keepalive in seconds; `| 0`, since the bundle's 1e3 is a
+  // fraction to Espruino): one of -1,024 to 1,023 takes one variable on an ESP8266, a larger one
+  // or a fraction two.
+  c._ka = o.keepalive;
+  c._rp = o.reconnectPeriod! | 0;
+  c._rm = o.reconnectMax;
+  c._ct = o.connectTimeout;
+  c._rx = o.rxSize;
+  c._ob = o.outboxSize;
+  c._qs = o.queueSize;
+  c._if = o.inflight;
+  c._clean = o.clean ? 1 : 0;
+  // What the socket is opened with: on Node the options themselves (they carry the TLS settings),
+  // on a board only what the adapter reads.
+  c._so = __ESPRUINO__ ? { host: o.host, port: o.port } : o;
+  if (__ESPRUINO__ && o.tls) c._so.tls = o.tls;
   c._plat = p;
   c._ev = {};
   c._reqs = [];
-  // The outbox: entries (see "the outbox" below) from index _qh, _qn bytes in all.
+  // The outbox: entries (see "the outbox" below) from index _qh (Node; 0 on Espruino, which
+  // shift()s the head), _qn bytes in all.
   c._q = [];
-  c._qh = c._qn = c._nk = c._on = 0;
+  if (!__ESPRUINO__) c._qh = 0;
+  c._qn = c._nk = c._on = 0;
   c.connected = false;
   c._state = c._backoff = c._pid = c._now = c._inflight = 0;
   // Due at once: the first tick, on the next turn, opens the connection (unless reconnect() or
@@ -129,19 +163,24 @@ P._init = function (o: Options, p: Platform) {
 // ---- events ---------------------------------------------------------------------------------
 
 P.on = function (ev: string, fn: any) {
-  var m = this._ev, l = m[ev];
-  // One listener is kept as itself, several in an array (an array costs a board two variables).
+  // Under the first four letters of the event's name (Ev): Espruino keeps a property name of up to
+  // four letters in the property's own variable, a longer one in two. One listener is kept as
+  // itself, several in an array (an array costs a board two variables).
+  var m = this._ev, l = m[(ev = ev.substr(0, 4))];
   m[ev] = !l ? fn : l.push ? (l.push(fn), l) : [l, fn];
   return this;
 };
 
-/** Calls listeners now, in order; a listener that throws is reported as `error` (code 317). */
+/**
+ * Calls the listeners of event `ev` (an Ev key) now, in order; a listener that throws is reported
+ * as `error` (code 317).
+ */
 P._emit = function (ev: string, a?: any, b?: any, x?: any) {
   // A copy of several: a listener that removes itself must not make the next one skipped. One
   // listener, the common case, is called from the list itself (no array per message on a board).
   // (One added meanwhile is not called in this emit, as with Node's emitters.)
   var l = this._ev[ev], i, n;
-  if (l) for (n = l.push ? l.length : 1, l = n > 1 ? l.slice() : l, i = 0; i < n; i++) this._try(l.push ? l[i] : l, a, b, x, ev == "error");
+  if (l) for (n = l.push ? l.length : 1, l = n > 1 ? l.slice() : l, i = 0; i < n; i++) this._try(l.push ? l[i] : l, a, b, x, ev == Ev.Error);
 };
 
 /**
@@ -174,7 +213,7 @@ function call(c: any, cb: any, code: number, a?: any) {
  */
 P._fail = function (cb: any, code: number, cause?: any) {
   if (cb) call(this, cb, code);
-  else this._emit("error", this._errorOf(code, cause));
+  else this._emit(Ev.Error, this._errorOf(code, cause));
 };
 
 // ---- time -----------------------------------------------------------------------------------
@@ -184,7 +223,7 @@ P._fail = function (cb: any, code: number, cause?: any) {
  * set back stalls nothing and one set forward by hours fires nothing early.
  */
 function tick(c: any) {
-  var p = c._plat, t = p._g._now(), d = t - c._last, o = c._opts, k = o.keepalive * 1000, st = c._state, now;
+  var p = c._plat, t = p._g._now(), d = t - c._last, k = c._ka * 1000, st = c._state, now;
   c._last = t;
   // Whole milliseconds (Espruino's clock has fractions): every time field stays an integer, which
   // Espruino keeps in the property's own variable (a fraction takes a second one).
@@ -192,7 +231,7 @@ function tick(c: any) {
   if (!st) {
     if (c._due && now >= c._due) open(c);
   } else if (st < S.Connected) {
-    if (now - c._openAt >= o.connectTimeout) drop(c, Err.ConnectTimeout);
+    if (now - c._recvAt >= c._ct) drop(c, Err.ConnectTimeout);
   } else if (st == S.Connected) {
     // Half the keepalive less two ticks after a PINGREQ: a dead link is noticed within 1.5 x keepalive.
     if (c._pingAt) {
@@ -215,16 +254,17 @@ function tick(c: any) {
 // ---- connection -----------------------------------------------------------------------------
 
 function open(c: any) {
-  var o = c._opts;
-  if (c._backoff) c._emit("reconnect");
+  if (c._backoff) c._emit(Ev.Reconnect);
   // A `reconnect` listener may have ended the client (or opened it already).
   if (c._ending || c._state) return;
   c._state = S.Opening;
-  c._openAt = c._now;
+  // Until CONNACK, _recvAt is when the attempt began (connectTimeout counts from there): one field
+  // fewer per client on a board. The CONNACK sets it, as every packet received does.
+  c._recvAt = c._now;
   c._due = 0;
   c._writable = 0;
   try {
-    c._sock = c._plat._open(c, o);
+    c._sock = c._plat._open(c, c._so);
   } catch (x) {
     c._sock = null;
     // Ours when the adapter threw one of our codes (a TLS option on a board without TLS).
@@ -247,8 +287,7 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
     // Opened (the Espruino adapter says Opened for drain too: it is one listener there).
     c._state = S.Connack;
     c._writable = 1;
-    c._recvAt = c._sentAt = c._now;
-    c._pingAt = 0;
+    // (_out notes when it was sent, and the CONNACK, as every packet, clears _pingAt.)
     c._out(c._cn); // [MQTT-3.1.0-1]: CONNECT first
   } else {
     c._writable = 1;
@@ -262,7 +301,7 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
  * a reconnect.
  */
 function drop(c: any, code: number, cause?: any) {
-  var s = c._sock, was = c._state, o = c._opts, p = o.reconnectPeriod, m = o.reconnectMax, d, e, k;
+  var s = c._sock, was = c._state, p = c._rp, m = c._rm, d, e, k;
   c._sock = null;
   if (s)
     try {
@@ -278,7 +317,7 @@ function drop(c: any, code: number, cause?: any) {
   c.connected = false;
   // What was on the wire is sent again: the pump starts from the head.
   c._inflight = c._nk = 0;
-  if (__QOS1__) for (k = c._qh; (e = c._q[k]); k++) if (e._s & F.Sent) e._s = F.Was;
+  if (__QOS1__) for (k = __ESPRUINO__ ? 0 : c._qh; (e = c._q[k]); k++) if (e._s & F.Sent) e._s = F.Was;
   // A refused protocol waits for reconnect() [CONNACK 1]; a refused identity or credentials the
   // longest step; anything else backs off exponentially with jitter. Scheduled before the
   // listeners run, so a reconnect() from a `close` listener resets it.
@@ -288,8 +327,8 @@ function drop(c: any, code: number, cause?: any) {
   // An end() from one of these listeners finishes after them: `close` comes before `end`.
   c._losing = 1;
   if (code) c._fail(0, code, cause);
-  c._emit("close");
-  if (was == S.Connected) c._emit("offline");
+  c._emit(Ev.Close);
+  if (was == S.Connected) c._emit(Ev.Offline);
   c._losing = 0;
   if (c._ending) c._finish();
 }
@@ -341,7 +380,7 @@ P._out = function (b: string) {
  */
 function rx(c: any, x: string): number {
   // Appended where it lies (Espruino appends a string that has no other reference in place).
-  var s = c._sock, b = c._a ? (c._a += x) : x, n = b.length, m = c._opts.rxSize, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, y, id, big, ts, te;
+  var s = c._sock, b = c._a ? (c._a += x) : x, n = b.length, m = c._rx, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, y, id, big, ts, te;
   // A packet still short of the `_w` bytes it needs only grows: read again from its header once
   // complete, not at every chunk (which would be quadratic in a large rxSize).
   if (n < c._w) return 0;
@@ -409,9 +448,9 @@ function rx(c: any, x: string): number {
       c._k = h - k;
     }
     c._type = t;
-    c._flags = f;
+    // The header's flags, and 16 for a PUBLISH read only as far as rxSize (one field fewer).
+    c._flags = f | (big << 4);
     c._id = id;
-    c._big = big;
     c._d = b;
     c._o = j;
     c._packet();
@@ -433,14 +472,14 @@ P._packet = function () {
     c._backoff = 0;
     resume(c, (q = c._d.charCodeAt(c._o) & 1));
     // A resend that failed has already closed this connection (and said so with `close`).
-    if (c.connected) c._emit("connect", { sessionPresent: !!q, returnCode: 0 });
+    if (c.connected) c._emit(Ev.Connect, { sessionPresent: !!q, returnCode: 0 });
   } else if (t == T.CONNACK) drop(c, Err.Unexpected); // one per connection
   else if (t == T.PUBLISH) {
     q = c._flags & 6;
     if (q > 2) return drop(c, Err.Qos2);
     // Larger than the receive buffer: skipped, but acknowledged so the broker does not redeliver
     // it forever; the connection stays up (departs from [MQTT-4.8.0-2]).
-    if (c._big) c._fail(0, Err.Skipped);
+    if (c._flags & 16) c._fail(0, Err.Skipped);
     else {
       // On Espruino the packet's own substrings (the adapter has no function for them, which would
       // cost a board variables; a test may still give it one).
@@ -448,7 +487,7 @@ P._packet = function () {
         topic = __ESPRUINO__ && !p._topic ? d.substring(c._ts, c._te) : p._topic(d, c._ts, c._te),
         pl = __ESPRUINO__ && !p._payload ? d.substring(c._ps, c._pe) : p._payload(d, c._ps, c._pe);
       if (topic === undefined || pl === undefined) return drop(c, Err.NoMemory);
-      c._emit("message", topic, pl, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
+      c._emit(Ev.Message, topic, pl, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
     }
     // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2]; unhandled ones too [MQTT-4.5.0-2].
     if (q && c.connected) c._out("\x40\x02" + idText(id)); // PUBACK
@@ -463,7 +502,7 @@ P._ack = function () {
   var c = this, t = c._type, id = c._id, r = c._reqs, i, e, done = false, g: any, bad = 0, j, n = c._pe - c._ps;
   if (t == T.PUBACK) {
     if (__QOS1__)
-      for (i = c._qh; !done && (e = c._q[i]); i++)
+      for (i = __ESPRUINO__ ? 0 : c._qh; !done && (e = c._q[i]); i++)
         if (e._s & F.Sent && e._i == id) {
           e._s = F.Done;
           c._inflight--;
@@ -505,7 +544,7 @@ function resume(c: any, sp: number) {
   // Resumed: an entry keeps the mark, so a resend that never got out before the next drop is
   // still renumbered (and DUP cleared) if that session turns out new.
   if (__QOS1__)
-    for (k = c._qh; (q = c._q[k]); k++)
+    for (k = __ESPRUINO__ ? 0 : c._qh; (q = c._q[k]); k++)
       if (q._s & F.Was) {
         if (sp) q._h |= 8;
         else {
@@ -535,7 +574,7 @@ function resume(c: any, sp: number) {
 function free(c: any, k: number) {
   var q = c._q, cb = q[k]._cb, e;
   q[k]._cb = null;
-  while ((e = q[c._qh]) && e._s & F.Done) {
+  while ((e = q[__ESPRUINO__ ? 0 : c._qh]) && e._s & F.Done) {
     c._qn -= e._n;
     c._on--;
     if (c._nk) c._nk--;
@@ -555,9 +594,9 @@ function pump(c: any) {
   var e, k;
   if (c._busy) return;
   c._busy = 1;
-  for (k = c._nk; (e = c._q[c._qh + k]) && c._writable && c.connected; k++)
+  for (k = c._nk; (e = c._q[__ESPRUINO__ ? k : c._qh + k]) && c._writable && c.connected; k++)
     if (!(e._s & (F.Sent | F.Done))) {
-      if (__QOS1__ && e._h & 6 && c._inflight >= c._opts.inflight) break;
+      if (__QOS1__ && e._h & 6 && c._inflight >= c._if) break;
       // Encoded now: DUP and a new id are field changes until then.
       if (!c._out(packetText(e._h, field(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? idText(e._i) : "") + e._p))) break;
       if (__QOS1__ && e._h & 6) {
@@ -568,7 +607,7 @@ function pump(c: any) {
         // past it, stays right whatever the callback does to the entries.
         e._s = F.Done;
         c._nk = k + 1;
-        free(c, c._qh + k);
+        free(c, __ESPRUINO__ ? k : c._qh + k);
         k = c._nk - 1;
       }
     }
@@ -590,7 +629,7 @@ function nid(c: any): number {
   for (;;) {
     if (c._pid == 65535) {
       c._ids = u = {};
-      if (__QOS1__) for (i = c._qh; (e = c._q[i]); i++) if (!(e._s & F.Done) && e._h & 6) u[e._i] = 1;
+      if (__QOS1__) for (i = __ESPRUINO__ ? 0 : c._qh; (e = c._q[i]); i++) if (!(e._s & F.Done) && e._h & 6) u[e._i] = 1;
       for (i = 0; i < c._reqs.length; i++) u[c._reqs[i]._id] = 1;
     }
     id = c._pid = (c._pid % 65535) + 1;
@@ -604,7 +643,7 @@ function nid(c: any): number {
  * when it cannot be sent (nothing is sent then).
  */
 P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
-  var c = this, o = c._opts, q, pl, n;
+  var c = this, q, pl, n;
   if (typeof opts == "function") {
     cb = opts;
     opts = null;
@@ -616,8 +655,8 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   // E.toString on Espruino, which has no memory at times).
   if (n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;
   // What the entry counts among the outbox's bytes: a state byte, then the packet.
-  if (n >= 0 && (n += 1 + /*#__NOINLINE__*/ headerSize(n)) > o.outboxSize) n = -Err.TooBig;
-  if (!(n > 0 && c._on < o.queueSize && c._qn + n <= o.outboxSize)) c._fail(cb, n < 0 ? -n : Err.Full);
+  if (n >= 0 && (n += 1 + /*#__NOINLINE__*/ headerSize(n)) > c._ob) n = -Err.TooBig;
+  if (!(n > 0 && c._on < c._qs && c._qn + n <= c._ob)) c._fail(cb, n < 0 ? -n : Err.Full);
   else {
     // (No state yet: an undefined _s reads as 0 in the bit tests.)
     c._q.push({ _t: topic, _p: pl, _h: (T.PUBLISH << 4) | (q << 1) | (opts && opts.retain ? 1 : 0), _i: q && nid(c), _n: n, _cb: cb });
@@ -711,7 +750,7 @@ function both(f: any, g: any) {
 
 /** end() finishes now, or (the drain piece's _endCheck) once the outbox has no more work. */
 P._endCheck = P._finish = function () {
-  var c = this, s = c._sock, was = c._state, r = c._reqs, q = c._q, i = c._qh;
+  var c = this, s = c._sock, was = c._state, r = c._reqs, q = c._q, i = __ESPRUINO__ ? 0 : c._qh;
   if (was == S.Ended) return;
   c._state = S.Ended;
   c.connected = false;
@@ -728,11 +767,12 @@ P._endCheck = P._finish = function () {
   // Whatever could not be sent is failed, never dropped silently.
   c._q = [];
   c._reqs = [];
-  c._qh = c._qn = c._nk = c._on = 0;
+  if (!__ESPRUINO__) c._qh = 0;
+  c._qn = c._nk = c._on = 0;
   for (; i < q.length; i++) call(c, q[i]._cb, Err.Ended);
   for (i = 0; i < r.length; i++) call(c, r[i]._cb, Err.Ended);
-  if (s) c._emit("close");
-  if (was == S.Connected) c._emit("offline");
-  c._emit("end");
+  if (s) c._emit(Ev.Close);
+  if (was == S.Connected) c._emit(Ev.Offline);
+  c._emit(Ev.End);
   call(c, c._endCb, 0);
 };

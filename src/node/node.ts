@@ -8,14 +8,14 @@
 // - `drain`: after a publish was refused with 107, emitted once the outbox is at most half full.
 // - Errors in words (src/node/errors.ts).
 import { Err } from "../errors";
+import { Ev } from "../client";
 import { nodeError } from "./errors";
 
 // ---- the outbox -----------------------------------------------------------------------------
 
 /** Whether a client refused with 107 may publish again: the outbox at most half full. */
 function room(c: any): boolean {
-  var o = c._opts;
-  return c._on * 2 <= o.queueSize && c._qn * 2 <= o.outboxSize;
+  return c._on * 2 <= c._qs && c._qn * 2 <= c._ob;
 }
 
 // ---- applied to the prototype ---------------------------------------------------------------
@@ -41,7 +41,7 @@ export function nodeClient(P: any) {
     io.call(c, s, ev, x, errno);
     if (c._refused && room(c)) {
       c._refused = false;
-      c._emit("drain");
+      c._emit(Ev.Drain);
     }
   };
 }

@@ -5,6 +5,6 @@ import { S } from "../client";
 export function drain(P: any) {
   P._endCheck = function () {
     var c = this;
-    if (c._force || c._state != S.Connected || !c._on || c._now - c._endAt >= c._opts.connectTimeout) c._finish();
+    if (c._force || c._state != S.Connected || !c._on || c._now - c._endAt >= c._ct) c._finish();
   };
 }

@@ -1,8 +1,14 @@
 // mqttiny-events: the rest of an event emitter, as MQTT.js users know it: removeListener (off),
 // once, removeAllListeners. The core has on() alone.
+
+/** The key the core keeps event `ev`'s listeners under (see on() in client.ts). */
+function evKey(ev: string) {
+  return ev.substr(0, 4);
+}
+
 export function events(P: any) {
   P.removeListener = P.off = function (ev: string, fn: any) {
-    var m = this._ev, l = m[ev] || [], i;
+    var m = this._ev, l = m[(ev = evKey(ev))] || [], i;
     // The core keeps a lone listener as itself.
     if (!l.push) l = m[ev] = [l];
     for (i = l.length - 1; i >= 0; i--)
@@ -24,7 +30,7 @@ export function events(P: any) {
     return c.on(ev, once);
   };
   P.removeAllListeners = function (ev?: string) {
-    if (ev) delete this._ev[ev];
+    if (ev) delete this._ev[evKey(ev)];
     else this._ev = {};
     return this;
   };

@@ -2,6 +2,7 @@
 // messages matching its filter, besides the `message` event. Handlers run in the order their
 // subscriptions were made, after the `message` listeners, before the PUBACK.
 import { matches } from "../codec/topic";
+import { Ev } from "../client";
 
 export function handlers(P: any) {
   var sub = P._sub, emit = P._emit;
@@ -14,6 +15,6 @@ export function handlers(P: any) {
   P._emit = function (ev: string, topic: any, payload?: any, pk?: any) {
     var c = this, h = c._hs, f;
     emit.call(c, ev, topic, payload, pk);
-    if (ev == "message") for (f in h) if (h[f] && matches(f, topic)) c._try(h[f], topic, payload, pk);
+    if (ev == Ev.Message) for (f in h) if (h[f] && matches(f, topic)) c._try(h[f], topic, payload, pk);
   };
 }

@@ -3,6 +3,7 @@
 // reconnects and errors (events and failed callbacks).
 import { Err } from "../errors";
 import { T } from "../codec/packet";
+import { Ev } from "../client";
 
 function counters(c: any) {
   return (c.stats = c.stats || { sent: 0, acked: 0, resent: 0, received: 0, skipped: 0, ignored: 0, reconnects: 0, errors: 0 });
@@ -16,9 +17,9 @@ export function stats(P: any) {
   };
   P._emit = function (ev: string, a?: any, b?: any, x?: any) {
     var s = counters(this);
-    if (ev == "message") s.received++;
-    else if (ev == "reconnect") s.reconnects++;
-    else if (ev == "error") {
+    if (ev == Ev.Message) s.received++;
+    else if (ev == Ev.Reconnect) s.reconnects++;
+    else if (ev == Ev.Error) {
       s.errors++;
       if (a.code == Err.Skipped) s.skipped++;
     }

@@ -59,7 +59,7 @@ export function subs(P: any) {
     var c = this, r = c._reqs, q = c._request(filters, null, cb, true), i = r.indexOf(q);
     // A clean session forgets subscriptions with the connection: nothing to tell the broker
     // (unless a SUBSCRIBE still waiting to go out would make the filter again).
-    if (q && c._opts.clean && !c.connected && !asked(c, q._f, i)) {
+    if (q && c._clean && !c.connected && !asked(c, q._f, i)) {
       r.splice(i, 1);
       done(c, cb);
     }

@@ -32,13 +32,14 @@ function event(this: any, x: any) {
   else this._client._io(this, Io.Closed, typeof x != "object" ? 0 : c == -2 ? Err.NoMemory : __TLS__ && (c == -13 || c == -14) ? Err.Tls : Err.Socket, c);
 }
 
+/** `opts`: the client's own { host, port, tls } (see _init), which takes the TLS settings in too. */
 function openSocket(this: any, c: SocketSink, opts: any) {
-  var s: any, tls = opts.tls, o: any = { host: opts.host, port: opts.port }, k: any;
+  var s: any, tls = opts.tls, k: any;
   if (tls) {
     if (!__TLS__) throw { code: Err.NoTls };
-    if (typeof tls == "object") for (k in tls) o[k] = tls[k];
+    if (typeof tls == "object") for (k in tls) opts[k] = tls[k];
   }
-  s = this._g._req(__TLS__ && tls ? "tls" : "net").connect(o, writable);
+  s = this._g._req(__TLS__ && tls ? "tls" : "net").connect(opts, writable);
   s._client = c;
   s.on("data", event);
   s.on("drain", writable);

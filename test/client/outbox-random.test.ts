@@ -83,7 +83,7 @@ describe("the outbox under random traffic", () => {
         }
       }
       const cc: any = c;
-      expect([cc._on, cc._qn], `seed ${seed}: ${JSON.stringify(cc._q.slice(cc._qh).map((e: any) => [e._s, e._h, e._i]))}`).toEqual([0, 0]);
+      expect([cc._on, cc._qn], `seed ${seed}: ${JSON.stringify(cc._q.slice((cc._qh || 0)).map((e: any) => [e._s, e._h, e._i]))}`).toEqual([0, 0]);
       c.end(true);
       clock.advance(100);
       for (let i = 0; i < n; i++) expect(count.get(i), `seed ${seed} cb ${i}`).toBe(1);

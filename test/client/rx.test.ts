@@ -24,8 +24,9 @@ function gen(p: any): string {
 /** What the decoder (or rx) hands on for one packet, as a line. */
 function show(d: any): string {
   const b = d._d as string, t = d._type;
-  let s = `t${t} f${d._flags} id${d._id}`;
-  if (t == 3) s += ` ${b.substring(d._ts, d._te)}=${b.substring(d._ps, d._pe).length}:${b.substring(d._ps, d._pe)}${d._big ? " big" : ""}`;
+  // (rx() marks an oversize PUBLISH with 16 in _flags; the old decoder had _big.)
+  let s = `t${t} f${d._flags & 15} id${d._id}`;
+  if (t == 3) s += ` ${b.substring(d._ts, d._te)}=${b.substring(d._ps, d._pe).length}:${b.substring(d._ps, d._pe)}${d._big || d._flags & 16 ? " big" : ""}`;
   else if (t == 9) s += ` codes=${[...b.substring(d._ps, d._pe)].map((x) => x.charCodeAt(0)).join(",")}`;
   else if (t == 2) s += ` ${b.charCodeAt(d._o)},${b.charCodeAt(d._o + 1)}`;
   return s;

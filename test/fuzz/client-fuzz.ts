@@ -262,7 +262,7 @@ export function runClientSession(seed: number, session: number, cases: number): 
   function holding(id: number): number {
     let n = 0;
     // Entries from _qh: _h first byte (QoS bits 6), _s state (2 = done), _i packet id.
-    for (let k = cc._qh; k < cc._q.length; k++) {
+    for (let k = (cc._qh || 0); k < cc._q.length; k++) {
       const e = cc._q[k];
       if (e._h & 6 && !(e._s & 2) && e._i == id) n++;
     }

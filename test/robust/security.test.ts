@@ -261,7 +261,7 @@ describe("a broker cannot make the client allocate beyond its fixed buffers", ()
     expect(c.connected).toBe(true);
     expect(cc._q).toBe(q);
     // Only the capacity is kept (no receive buffer): a body that spans chunks collects in a string.
-    expect(cc._opts.rxSize).toBe(512);
+    expect(cc._rx).toBe(512);
     expect(cc._buf).toBe(undefined);
     expect(cc._a ? cc._a.length : 0).toBeLessThanOrEqual(512);
     // Generous bounds: a tenth of what was streamed (a copy would be 10 MB).
