@@ -15,20 +15,19 @@ export interface EspruinoEnv extends TimerEnv {
 }
 
 // No closures: a function made inside another is copied into RAM each time it is made (about 10
-// JsVars each from Storage, measured), so the socket's listeners are module functions, called by
+// JsVars each from Storage, measured), so the socket's listener is a module function, called by
 // Espruino with the socket as `this`, which carries its client; the platform's methods are
 // module functions too, called with the platform as `this`.
-/** connect, and drain: the socket takes writes (the client tells the two apart by its state). */
-function writable(this: any) {
-  this._client._io(this, Io.Opened);
-}
 /**
- * data (a string), error ({code, message}: Espruino's codes [source] -2 out of memory, -13/-14
- * TLS; ours for them) or close (a boolean).
+ * The socket's one listener (one function fewer on a board), told apart by its argument: connect
+ * and drain get the socket itself (the socket takes writes; the client tells the two apart by its
+ * state), data a string, error {code, message} (Espruino's codes [source] -2 out of memory,
+ * -13/-14 TLS; ours for them) and close a boolean.
  */
 function event(this: any, x: any) {
   var c = x && x.code;
-  if (typeof x == "string") this._client._io(this, Io.Data, x);
+  if (x === this) this._client._io(this, Io.Opened);
+  else if (typeof x == "string") this._client._io(this, Io.Data, x);
   else this._client._io(this, Io.Closed, typeof x != "object" ? 0 : c == -2 ? Err.NoMemory : __TLS__ && (c == -13 || c == -14) ? Err.Tls : Err.Socket, c);
 }
 
@@ -39,10 +38,10 @@ function openSocket(this: any, c: SocketSink, opts: any) {
     if (!__TLS__) throw { code: Err.NoTls };
     if (typeof tls == "object") for (k in tls) opts[k] = tls[k];
   }
-  s = this._g._req(__TLS__ && tls ? "tls" : "net").connect(opts, writable);
+  s = this._g._req(__TLS__ && tls ? "tls" : "net").connect(opts, event);
   s._client = c;
   s.on("data", event);
-  s.on("drain", writable);
+  s.on("drain", event);
   s.on("error", event);
   s.on("close", event);
   return s;

@@ -45,7 +45,7 @@ export function espruinoVm(): EspruinoVm {
         write: (t: string) => {
           for (let i = 0; i < t.length; i++) sock.sent.push(t.charCodeAt(i) & 255);
           // Sent at once: the socket says so with "drain" on the next turn, as Espruino's does.
-          add(() => on.drain && on.drain.call(s), 0, false);
+          add(() => on.drain && on.drain.call(s, s), 0, false);
           return true;
         },
         end: () => void (sock.ended = true),
@@ -54,7 +54,7 @@ export function espruinoVm(): EspruinoVm {
         sent: [],
         ended: false,
         data: (bytes) => on.data.call(s, String.fromCharCode(...bytes)),
-        open: () => cb.call(s), // Espruino calls listeners with the socket as `this`
+        open: () => cb.call(s, s), // Espruino calls listeners with the socket as `this`, and gives it as the argument
         close: () => on.close.call(s, false),
       };
       sockets.push(sock);

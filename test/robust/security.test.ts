@@ -224,7 +224,7 @@ function direct(rxSize = 512) {
     const connect = env._net.connect;
     (env._net as any).connect = (_o: any, cb: any) => {
       const s = connect();
-      s.on("connect", () => cb && cb.call(s)); // with the socket as `this`, as Espruino does
+      s.on("connect", () => cb && cb.call(s, s)); // with the socket as `this` and as its argument, as Espruino does
       return s;
     };
   }

@@ -218,7 +218,8 @@ export class EspruinoSocket extends EspruinoEmitter implements Facade {
 
   _connected(): void {
     this._later("connect", this);
-    if (!this._c._sendLength()) this._later("drain");
+    // Espruino gives `drain` the socket itself, as it does connect's callback.
+    if (!this._c._sendLength()) this._later("drain", this);
   }
   _data(b: Uint8Array): boolean {
     if (!this._has("data")) return false;
@@ -226,7 +227,7 @@ export class EspruinoSocket extends EspruinoEmitter implements Facade {
     return true;
   }
   _drained(): void {
-    if (!this._c._ending) this._later("drain");
+    if (!this._c._ending) this._later("drain", this);
   }
   _remoteEnd(): void {
     // Espruino closes the whole socket; unsent data makes it an error (-8).

@@ -248,7 +248,7 @@ Socket.prototype.write = function (x) {
       break;
     }
   Broker._in(this, x);
-  this._emit("drain");
+  this._emit("drain", this); // with the socket, as Espruino does
   return false;
 };
 Socket.prototype.end = function () {
@@ -282,7 +282,7 @@ var Net = {
     Loop.post(function () {
       if (s.closed) return;
       s.open = true;
-      if (cb) cb.call(s); // Espruino calls it with the socket as `this`, as it does listeners
+      if (cb) cb.call(s, s); // Espruino calls it with the socket as `this` and as its argument, as it does `drain`
     });
     return s;
   },

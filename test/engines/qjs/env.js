@@ -118,10 +118,11 @@
     if (ev == "connect") {
       var cb = s._cb;
       s._cb = null;
-      if (cb) cb.call(s); // Espruino calls it with the socket as `this`, as it does listeners
+      if (cb) cb.call(s, s); // Espruino calls it with the socket as `this` and as its argument, as it does `drain`
       return;
     }
     if (ev == "data") a = str8(new Uint8Array(a));
+    if (ev == "drain") a = s; // Espruino gives `drain` the socket itself
     if (ev == "close") {
       s.closed = true;
       delete S[id];
