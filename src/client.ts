@@ -202,18 +202,14 @@ P._try = function (fn: any, a?: any, b?: any, x?: any, quiet?: boolean) {
   }
 };
 
-/** Calls back `cb` with success or a coded error. */
-function call(c: any, cb: any, code: number, a?: any) {
-  if (cb) c._try(cb, code ? c._errorOf(code) : null, a);
-}
-
 /**
- * A coded failure for a callback, or for `error` when the app gave none (`_fail(0, code, cause)`:
- * an `error` event, with the platform's `cause` when there is one).
+ * Calls back `cb` with success (`code` 0: `cb(null, a)`) or a coded error; a failure the app gave
+ * no callback for is an `error` event (`a`: the platform's cause, when there is one).
  */
-P._fail = function (cb: any, code: number, cause?: any) {
-  if (cb) call(this, cb, code);
-  else this._emit(Ev.Error, this._errorOf(code, cause));
+P._fail = function (cb: any, code: number, a?: any) {
+  var c = this;
+  if (cb) c._try(cb, code ? c._errorOf(code) : null, a);
+  else if (code) c._emit(Ev.Error, c._errorOf(code, a));
 };
 
 // ---- time -----------------------------------------------------------------------------------
@@ -524,8 +520,7 @@ P._ack = function () {
           }
         }
         r.splice(i, 1);
-        if (bad && !e._cb) c._fail(0, Err.SubscribeRefused);
-        call(c, e._cb, bad ? Err.SubscribeRefused : 0, e._q ? g : undefined);
+        c._fail(e._cb, bad ? Err.SubscribeRefused : 0, e._cb ? g : undefined);
       }
   return done;
 };
@@ -538,7 +533,7 @@ P._ack = function () {
  * also makes the subscriptions of a new session again).
  */
 function resume(c: any, sp: number) {
-  // `n`: the requests there before pump(), whose QoS 0 callbacks may make more (which _request
+  // `n`: the requests there before pump(), whose QoS 0 callbacks may make more (which subscribe
   // sends itself, the client being connected).
   var r = c._reqs, n = r.length, k, q;
   // Resumed: an entry keeps the mark, so a resend that never got out before the next drop is
@@ -586,7 +581,7 @@ function free(c: any, k: number) {
     c._q = q.slice(c._qh);
     c._qh = 0;
   }
-  call(c, cb, 0);
+  c._fail(cb, 0);
 }
 
 /** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */
@@ -671,23 +666,19 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
 
 /**
  * Subscribes to one filter or an array of filters at `opts.qos` (0 or 1). `cb(err, granted)` on
- * SUBACK. (The handlers piece adds `opts.handler`.)
+ * SUBACK. (The handlers piece adds `opts.handler`.) The request is queued and sent when connected;
+ * a call that fails says why to its callback, or as `error`. With `un` (the subs piece's
+ * unsubscribe(): one function for both, one fewer on a board), an UNSUBSCRIBE instead, the request
+ * made put in `un._r`.
  */
-P.subscribe = function (filters: any, opts?: any, cb?: any) {
+P.subscribe = function (filters: any, opts?: any, cb?: any, un?: any) {
+  var c = this, f: string[], q, code = 0, qs: number[] = [], i, r: Req;
   if (typeof opts == "function") {
     cb = opts;
     opts = null;
   }
-  this._request(filters, opts, cb);
-  return this;
-};
-
-/**
- * A SUBSCRIBE (or, `un`, an UNSUBSCRIBE) request, queued and sent when connected; returns it, or
- * nothing when it failed (its callback, or `error`, says why).
- */
-P._request = function (filters: any, opts: any, cb: any, un?: boolean) {
-  var c = this, f: string[] = typeof filters == "string" ? [filters] : filters, q = (opts && opts.qos) || 0, code = 0, qs: number[] = [], i, r: Req;
+  f = typeof filters == "string" ? [filters] : filters;
+  q = (opts && opts.qos) || 0;
   if (c._ending || c._state == S.Ended) code = Err.Ended;
   else if (q !== 0 && (q !== 1 || !__QOS1__)) code = Err.Qos;
   else if (!f || !f.length) code = Err.Filter;
@@ -700,9 +691,10 @@ P._request = function (filters: any, opts: any, cb: any, un?: boolean) {
       qs.push(q);
     }
     c._reqs.push((r = { _f: f.slice(), _q: un ? null : qs, _cb: cb, _id: 0 }));
+    if (un) un._r = r;
     if (c.connected) c._req(r);
-    return r;
   }
+  return c;
 };
 
 /** Encodes and sends request `r` with a fresh id. */
@@ -724,7 +716,7 @@ P.end = function (force?: any, cb?: any) {
     cb = force;
     force = false;
   }
-  if (c._state == S.Ended) call(c, cb, 0);
+  if (c._state == S.Ended) c._fail(cb, 0);
   else {
     // A second end() (e.g. end(true) while the first waits for the outbox) calls both back.
     c._endCb = c._endCb && cb ? both(c._endCb, cb) : c._endCb || cb;
@@ -769,10 +761,11 @@ P._endCheck = P._finish = function () {
   c._reqs = [];
   if (!__ESPRUINO__) c._qh = 0;
   c._qn = c._nk = c._on = 0;
-  for (; i < q.length; i++) call(c, q[i]._cb, Err.Ended);
-  for (i = 0; i < r.length; i++) call(c, r[i]._cb, Err.Ended);
+  // (Those without a callback quietly: the app ended the client.)
+  for (; i < q.length; i++) if (q[i]._cb) c._fail(q[i]._cb, Err.Ended);
+  for (i = 0; i < r.length; i++) if (r[i]._cb) c._fail(r[i]._cb, Err.Ended);
   if (s) c._emit(Ev.Close);
   if (was == S.Connected) c._emit(Ev.Offline);
   c._emit(Ev.End);
-  call(c, c._endCb, 0);
+  c._fail(c._endCb, 0);
 };

@@ -35,7 +35,7 @@ function connectFields(o: any): ConnectFields {
 }
 
 export function check(P: any) {
-  var init = P._init, publish = P.publish, request = P._request;
+  var init = P._init, publish = P.publish, subscribe = P.subscribe;
   P._u = badUtf8;
   P._init = function (o: any, p: any) {
     var e = (o.password != null && payloadOf(o.password) === undefined) || !(o.inflight >= 1 && o.queueSize >= 1 && o.rxSize >= 16 && o.outboxSize >= 16) ? Err.Options : badConnect(connectFields(o));
@@ -45,7 +45,7 @@ export function check(P: any) {
   P.publish = function (topic: any, payload: any, opts?: any, cb?: any) {
     return publish.call(this, clean(topic), payload, opts, cb);
   };
-  P._request = function (f: any, opts: any, cb: any, un: boolean) {
-    return request.call(this, f && f.map ? f.map(cleanFilter) : cleanFilter(f), opts, cb, un);
+  P.subscribe = function (f: any, opts: any, cb: any, un: any) {
+    return subscribe.call(this, f && f.map ? f.map(cleanFilter) : cleanFilter(f), opts, cb, un);
   };
 }

@@ -25,9 +25,9 @@ export function stats(P: any) {
     }
     emit.call(this, ev, a, b, x);
   };
-  P._fail = function (cb: any, code: number, cause?: any) {
-    if (cb) counters(this).errors++;
-    fail.call(this, cb, code, cause);
+  P._fail = function (cb: any, code: number, a?: any) {
+    if (cb && code) counters(this).errors++;
+    fail.call(this, cb, code, a);
   };
   P._out = function (b: string) {
     var s = counters(this), r = out.call(this, b), x = b.charCodeAt(0); // packets are 8-bit strings
