@@ -644,11 +644,12 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
     opts = null;
   }
   q = (opts && opts.qos) || 0;
-  pl = payloadOf(payload);
-  n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : pl === undefined || typeof topic != "string" ? -Err.Options : /*#__NOINLINE__*/ publishBody(topic, pl, q);
-  // The payload kept as the bytes of a string, which the app cannot change any more (bytes through
-  // E.toString on Espruino, which has no memory at times).
-  if (n >= 0 && (pl = bytesText(pl, c._plat._g._E)) === undefined) n = -Err.NoMemory;
+  // The payload kept as the bytes of a string, which the app cannot change any more. On Espruino
+  // made first (bytes through E.toString, which has no memory at times: undefined; 0 for what is
+  // no payload), so that payloadOf is not in a board's core; on Node once it is known valid.
+  pl = __ESPRUINO__ ? bytesText(payload, c._plat._g._E) : payloadOf(payload);
+  n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : (__ESPRUINO__ ? pl === 0 : pl === undefined) || typeof topic != "string" ? -Err.Options : __ESPRUINO__ && pl === undefined ? -Err.NoMemory : /*#__NOINLINE__*/ publishBody(topic, pl, q);
+  if (!__ESPRUINO__ && n >= 0) pl = bytesText(pl);
   // What the entry counts among the outbox's bytes: a state byte, then the packet.
   if (n >= 0 && (n += 1 + /*#__NOINLINE__*/ headerSize(n)) > c._ob) n = -Err.TooBig;
   if (!(n > 0 && c._on < c._qs && c._qn + n <= c._ob)) c._fail(cb, n < 0 ? -n : Err.Full);

@@ -41,10 +41,11 @@ export function packetText(first: number, body: string): string {
 
 /**
  * A payload as a string of its bytes: a string by bytesOf, bytes (Uint8Array, ArrayBuffer) through
- * `E.toString` on Espruino (undefined when it has no memory left for it), none as "".
+ * `E.toString` on Espruino (undefined when it has no memory left for it), none as "", and 0 for
+ * anything else (on Node, the caller checked it with payloadOf).
  */
-export function bytesText(p: any, E: any): any {
-  return p == null ? "" : typeof p == "string" ? (__ESPRUINO__ ? p : bytesOf(p)) : __ESPRUINO__ ? E.toString(payloadOf(p)) : latin1(payloadOf(p));
+export function bytesText(p: any, E?: any): any {
+  return p == null ? "" : typeof p == "string" ? (__ESPRUINO__ ? p : bytesOf(p)) : !__ESPRUINO__ ? latin1(payloadOf(p)) : p instanceof Uint8Array || p instanceof ArrayBuffer ? E.toString(p) : 0;
 }
 
 /** Node: bytes as an 8-bit string. */
@@ -60,9 +61,10 @@ export function connectText(c: any, E: any): string {
     field("MQTT") +
       chr(4, (c.clean ? 2 : 0) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (u != null ? 128 : 0) | (pw != null ? 64 : 0), ka >> 8, ka & 255) +
       field(__ESPRUINO__ ? c.clientId : bytesOf(c.clientId)) +
-      (w ? field(__ESPRUINO__ ? w.topic : bytesOf(w.topic)) + field(bytesText(w.payload, E)) : "") +
+      // (A will payload or password that is none of these is the check piece's to refuse: "" here.)
+      (w ? field(__ESPRUINO__ ? w.topic : bytesOf(w.topic)) + field(bytesText(w.payload, E) || "") : "") +
       (u != null ? field(__ESPRUINO__ ? u : bytesOf(u)) : "") +
-      (pw != null ? field(bytesText(pw, E)) : "")
+      (pw != null ? field(bytesText(pw, E) || "") : "")
   );
 }
 
