@@ -14,6 +14,7 @@ import { publishBody } from "./codec/publish";
 import { bytesOf, bytesText, connectText, field, idText, packetText, subscribeText } from "./codec/text";
 import { payloadOf } from "./codec/strings";
 import { Platform } from "./platform/types";
+import { socketEvent } from "./platform/espruino";
 
 export { payloadOf };
 
@@ -260,7 +261,22 @@ function open(c: any) {
   c._due = 0;
   c._writable = 0;
   try {
-    c._sock = c._plat._open(c, c._so);
+    if (__ESPRUINO__) {
+      // On Espruino the client opens its socket itself (an adapter function would cost a board
+      // variables), over the board's net or tls, with the adapter's one listener for every event.
+      var o = c._so, t = o.tls, s: any, k: any;
+      if (t) {
+        if (!__TLS__) throw { code: Err.NoTls };
+        // The TLS settings beside host and port, as tls.connect takes them.
+        if (typeof t == "object") for (k in t) o[k] = t[k];
+      }
+      s = c._sock = c._plat._g._req(__TLS__ && t ? "tls" : "net").connect(o, socketEvent);
+      s._client = c;
+      s.on("data", socketEvent);
+      s.on("drain", socketEvent);
+      s.on("error", socketEvent);
+      s.on("close", socketEvent);
+    } else c._sock = c._plat._open(c, c._so);
   } catch (x) {
     c._sock = null;
     // Ours when the adapter threw one of our codes (a TLS option on a board without TLS).

@@ -24,31 +24,17 @@ export interface EspruinoEnv extends TimerEnv {
  * state), data a string, error {code, message} (Espruino's codes [source] -2 out of memory,
  * -13/-14 TLS; ours for them) and close a boolean.
  */
-function event(this: any, x: any) {
+export function socketEvent(this: any, x: any) {
   var c = x && x.code;
   if (x === this) this._client._io(this, Io.Opened);
   else if (typeof x == "string") this._client._io(this, Io.Data, x);
   else this._client._io(this, Io.Closed, typeof x != "object" ? 0 : c == -2 ? Err.NoMemory : __TLS__ && (c == -13 || c == -14) ? Err.Tls : Err.Socket, c);
 }
 
-/** `opts`: the client's own { host, port, tls } (see _init), which takes the TLS settings in too. */
-function openSocket(this: any, c: SocketSink, opts: any) {
-  var s: any, tls = opts.tls, k: any;
-  if (tls) {
-    if (!__TLS__) throw { code: Err.NoTls };
-    if (typeof tls == "object") for (k in tls) opts[k] = tls[k];
-  }
-  s = this._g._req(__TLS__ && tls ? "tls" : "net").connect(opts, event);
-  s._client = c;
-  s.on("data", event);
-  s.on("drain", event);
-  s.on("error", event);
-  s.on("close", event);
-  return s;
-}
-
 export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
-  return { _open: openSocket, _g: g, _rand: Math.random, _tick: tick };
+  // No _open: on Espruino the client opens its socket itself (see open() in client.ts), with
+  // socketEvent as its listener.
+  return { _g: g, _rand: Math.random, _tick: tick };
 }
 
 /** The environment of a real board. */

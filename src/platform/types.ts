@@ -22,9 +22,10 @@ export interface TimerEnv {
 export interface Platform {
   /**
    * Opens a connection to `opts.host`, `opts.port` (over TLS when `opts.tls`: true or TLS options)
-   * and wires its events to `c`; may throw (Espruino does, synchronously).
+   * and wires its events to `c`; may throw. Absent on Espruino: the client opens its socket
+   * itself over `_g._req("net")` or "tls" (which may throw, synchronously).
    */
-  _open(c: SocketSink, opts: { host: string; port: number; tls: any }): any;
+  _open?(c: SocketSink, opts: { host: string; port: number; tls: any }): any;
   /**
    * Writes `b`, a whole packet as an 8-bit string; the bytes are taken before it returns. False
    * when the caller should wait for `drain` before writing more. Throws when the platform cannot.
