@@ -473,7 +473,7 @@ function rx(c: any, x: string): number {
 }
 
 P._packet = function () {
-  var c = this, t = c._type, id = c._id, q, r;
+  var c = this, t = c._type, id = c._id, q, r, i, e, done = false, g: any, bad = 0, j, n;
   c._recvAt = c._now;
   c._pingAt = 0;
   if (c._state == S.Connack) {
@@ -503,16 +503,9 @@ P._packet = function () {
     }
     // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2]; unhandled ones too [MQTT-4.5.0-2].
     if (q && c.connected) c._out("\x40\x02" + idText(id)); // PUBACK
-  } else if (t != T.PINGRESP) c._ack();
-};
-
-/**
- * The PUBACK, SUBACK or UNSUBACK just read (`_type`, `_id`): true when it completed something (the
- * stats piece counts the others).
- */
-P._ack = function () {
-  var c = this, t = c._type, id = c._id, r = c._reqs, i, e, done = false, g: any, bad = 0, j, n = c._pe - c._ps;
-  if (t == T.PUBACK) {
+  } else if (t == T.PUBACK) {
+    // Here, not in a function of its own, as the SUBACK and UNSUBACK below: one fewer on a board.
+    // `done` when it completed something (the stats piece counts the others).
     if (__QOS1__)
       for (i = __ESPRUINO__ ? 0 : c._qh; !done && (e = c._q[i]); i++)
         if (e._s & F.Sent && e._i == id) {
@@ -522,8 +515,8 @@ P._ack = function () {
           pump(c);
           done = true;
         }
-  } else
-    for (i = 0; i < r.length && !done; i++)
+  } else if (t != T.PINGRESP)
+    for (r = c._reqs, n = c._pe - c._ps, i = 0; i < r.length && !done; i++)
       if ((e = r[i])._id == id && !e._q == (t == T.UNSUBACK)) {
         done = true;
         // A SUBACK has a code per filter.

@@ -3,14 +3,14 @@
 // reconnects and errors (events and failed callbacks).
 import { Err } from "../errors";
 import { T } from "../codec/packet";
-import { Ev } from "../client";
+import { Ev, S } from "../client";
 
 function counters(c: any) {
   return (c.stats = c.stats || { sent: 0, acked: 0, resent: 0, received: 0, skipped: 0, ignored: 0, reconnects: 0, errors: 0 });
 }
 
 export function stats(P: any) {
-  var init = P._init, emit = P._emit, fail = P._fail, out = P._out, ack = P._ack, packet = P._packet;
+  var init = P._init, emit = P._emit, fail = P._fail, out = P._out, packet = P._packet;
   P._init = function (o: any, p: any) {
     counters(this);
     return init.call(this, o, p);
@@ -37,15 +37,14 @@ export function stats(P: any) {
     }
     return r;
   };
-  P._ack = function () {
-    var s = counters(this), t = this._type, r = ack.call(this);
-    if (!r) s.ignored++;
-    else if (t == T.PUBACK) s.acked++;
-    return r;
-  };
   P._packet = function () {
-    var pinged = this._pingAt, t = this._type;
-    packet.call(this);
-    if (t == T.PINGRESP && !pinged) counters(this).ignored++;
+    var c = this, s = counters(c), st = c._state, pinged = c._pingAt, t = c._type, r = packet.call(c);
+    if (t == T.PINGRESP) {
+      if (!pinged) s.ignored++;
+    } else if (st != S.Connack && t != T.CONNACK && t != T.PUBLISH) {
+      // An ack (or a QoS 2 one, never asked for) is `done` when it completed something.
+      if (!r) s.ignored++;
+      else if (t == T.PUBACK) s.acked++;
+    }
   };
 }
