@@ -391,8 +391,11 @@ P._out = function (b: string) {
  * It stops as soon as the socket is given up (a handler that ended or reconnected the client).
  */
 function rx(c: any, x: string): number {
-  // Appended where it lies (Espruino appends a string that has no other reference in place).
-  var s = c._sock, b = c._a ? (c._a += x) : x, n = b.length, m = c._rx, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, y, id, big, ts, te;
+  // Appended where it lies (Espruino appends a string that has no other reference in place). What
+  // the packet handler reads goes straight to the client's fields, and an oversize PUBLISH is 16 in
+  // `f`: this call's scope is live while the app's listeners and callbacks run (on Espruino a
+  // variable each).
+  var s = c._sock, b = c._a ? (c._a += x) : x, n = b.length, i = c._k < n ? c._k : n, t, f, l, h, j, e, k, y;
   // A packet still short of the `_w` bytes it needs only grows: read again from its header once
   // complete, not at every chunk (which would be quadratic in a large rxSize).
   if (n < c._w) return 0;
@@ -420,8 +423,11 @@ function rx(c: any, x: string): number {
       // Longer than rxSize: a PUBLISH is read as far as rxSize bytes, for its topic and id, then
       // skipped; anything else is refused at its header. So what is received never depends on
       // how TCP cut the stream.
-      if ((big = l > m ? 1 : 0) && t != T.PUBLISH) return Err.TooLarge;
-      e = j + (big ? m : l);
+      if (l > c._rx) {
+        if (t != T.PUBLISH) return Err.TooLarge;
+        f |= 16;
+      }
+      e = j + (f & 16 ? c._rx : l);
     }
     // Incomplete: kept for the next chunk, with the bytes it needs once its header is whole.
     if (k > 127 || e > n) {
@@ -431,38 +437,37 @@ function rx(c: any, x: string): number {
     }
     // The 16-bit number after the fixed header: a PUBLISH's topic length, the others' packet id.
     y = (b.charCodeAt(j) << 8) | b.charCodeAt(j + 1);
-    id = 0;
+    c._id = 0;
     if (t == T.PUBLISH) {
-      te = (ts = j + 2) + y;
-      k = te + (f & 6 ? 2 : 0);
+      // The topic from _ts to _te (h), then the packet id, then the payload from _ps to _pe.
+      h = (c._ts = j + 2) + y;
+      k = c._te = h;
+      if (f & 6) k += 2;
       // A topic and id that run past the packet, or past the rxSize bytes of an oversize one.
       if (k > e) return k > j + l ? Err.Size : Err.TooLarge;
-      if (f & 6 && !(id = (b.charCodeAt(te) << 8) | b.charCodeAt(te + 1))) return Err.ZeroId;
+      if (f & 6 && !(c._id = (b.charCodeAt(h) << 8) | b.charCodeAt(h + 1))) return Err.ZeroId;
       // Empty, a wildcard [MQTT-3.3.2-2] or U+0000 here; ill-formed UTF-8 where there is a
       // checker (_u: Node's, and the check piece's on boards).
-      for (h = ts; h < te; h++) if ((y = b.charCodeAt(h)) == 35 || y == 43 || !y) ts = te;
-      if (ts >= te || (c._u && c._u(b, ts, te))) return Err.BadTopic;
-      c._ts = ts;
-      c._te = te;
+      for (h = c._ts; h < c._te; h++) if ((y = b.charCodeAt(h)) == 35 || y == 43 || !y) c._ts = c._te;
+      if (c._ts >= c._te || (c._u && c._u(b, c._ts, c._te))) return Err.BadTopic;
       c._ps = k;
-      c._pe = big ? k : e;
+      c._pe = f & 16 ? k : e;
     } else if (t == T.CONNACK) {
       if (b.charCodeAt(j) & 0xfe || b.charCodeAt(j + 1) > 5) return Err.Connack;
     } else if (t != T.PINGRESP) {
-      if (!(id = y)) return Err.ZeroId;
+      if (!(c._id = y)) return Err.ZeroId;
       if (t == T.SUBACK) for (c._ps = h = j + 2, c._pe = e; h < e; h++) if ((k = b.charCodeAt(h)) > 2 && k != 0x80) return Err.Suback;
     }
     // Past the packet, and past what of an oversize one's rest is in this chunk.
     i = e;
-    if (big) {
-      h = l - m;
+    if (f & 16) {
+      h = l - c._rx;
       i += k = n - i < h ? n - i : h;
       c._k = h - k;
     }
     c._type = t;
     // The header's flags, and 16 for a PUBLISH read only as far as rxSize (one field fewer).
-    c._flags = f | (big << 4);
-    c._id = id;
+    c._flags = f;
     c._d = b;
     c._o = j;
     c._packet();
@@ -473,7 +478,9 @@ function rx(c: any, x: string): number {
 }
 
 P._packet = function () {
-  var c = this, t = c._type, id = c._id, q, r, i, e, done = false, g: any, bad = 0, j, n;
+  // Few variables, each used for several things: this call's scope is live while the app's
+  // listeners and callbacks run (on Espruino a variable each).
+  var c = this, t = c._type, id = c._id, q: any, r: any, i, e: any, done = false, g: any, j, n;
   c._recvAt = c._now;
   c._pingAt = 0;
   if (c._state == S.Connack) {
@@ -493,13 +500,14 @@ P._packet = function () {
     // it forever; the connection stays up (departs from [MQTT-4.8.0-2]).
     if (c._flags & 16) c._fail(0, Err.Skipped);
     else {
-      // On Espruino the packet's own substrings (the adapter has no function for them, which would
-      // cost a board variables; a test may still give it one).
-      var p = c._plat, d = c._d,
-        topic = __ESPRUINO__ && !p._topic ? d.substring(c._ts, c._te) : p._topic(d, c._ts, c._te),
-        pl = __ESPRUINO__ && !p._payload ? d.substring(c._ps, c._pe) : p._payload(d, c._ps, c._pe);
-      if (topic === undefined || pl === undefined) return drop(c, Err.NoMemory);
-      c._emit(Ev.Message, topic, pl, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
+      // The topic (g) and payload (e): on Espruino the packet's own substrings (the adapter has no
+      // function for them, which would cost a board variables; a test may still give it one).
+      r = c._plat;
+      n = c._d;
+      g = __ESPRUINO__ && !r._topic ? n.substring(c._ts, c._te) : r._topic(n, c._ts, c._te);
+      e = __ESPRUINO__ && !r._payload ? n.substring(c._ps, c._pe) : r._payload(n, c._ps, c._pe);
+      if (g === undefined || e === undefined) return drop(c, Err.NoMemory);
+      c._emit(Ev.Message, g, e, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
     }
     // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2]; unhandled ones too [MQTT-4.5.0-2].
     if (q && c.connected) c._out("\x40\x02" + idText(id)); // PUBACK
@@ -516,7 +524,8 @@ P._packet = function () {
           done = true;
         }
   } else if (t != T.PINGRESP)
-    for (r = c._reqs, n = c._pe - c._ps, i = 0; i < r.length && !done; i++)
+    // (q: how many filters the SUBACK refused.)
+    for (q = 0, r = c._reqs, n = c._pe - c._ps, i = 0; i < r.length && !done; i++)
       if ((e = r[i])._id == id && !e._q == (t == T.UNSUBACK)) {
         done = true;
         // A SUBACK has a code per filter.
@@ -525,11 +534,11 @@ P._packet = function () {
           for (g = [], j = 0; j < n; j++) {
             g.push({ topic: e._f[j], qos: c._d.charCodeAt(c._ps + j) });
             // A refused filter is not kept: not made again after a reconnect.
-            if (g[j].qos == 0x80 && ++bad && c._sub) c._sub(e._f[j], -1);
+            if (g[j].qos == 0x80 && ++q && c._sub) c._sub(e._f[j], -1);
           }
         }
         r.splice(i, 1);
-        c._fail(e._cb, bad ? Err.SubscribeRefused : 0, e._cb ? g : undefined);
+        c._fail(e._cb, q ? Err.SubscribeRefused : 0, e._cb ? g : undefined);
       }
   return done;
 };
