@@ -9,7 +9,7 @@
 // Neither is copied per client, as closures would be on Espruino. An app on a board loads only
 // the pieces it wants; the node target has them all.
 import { Err } from "./errors";
-import { headerSize, T } from "./codec/packet";
+import { T } from "./codec/packet";
 import { publishBody } from "./codec/publish";
 import { bytesOf, bytesText, connectText, field, idText, packetText, subscribeText } from "./codec/text";
 import { payloadOf } from "./codec/strings";
@@ -656,7 +656,7 @@ function nid(c: any): number {
  * when it cannot be sent (nothing is sent then).
  */
 P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
-  var c = this, q, pl, n;
+  var c = this, q, pl, n, i, h;
   if (typeof opts == "function") {
     cb = opts;
     opts = null;
@@ -669,7 +669,12 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : (__ESPRUINO__ ? pl === 0 : pl === undefined) || typeof topic != "string" ? -Err.Options : __ESPRUINO__ && pl === undefined ? -Err.NoMemory : /*#__NOINLINE__*/ publishBody(topic, pl, q);
   if (!__ESPRUINO__ && n >= 0) pl = bytesText(pl);
   // What the entry counts among the outbox's bytes: a state byte, then the packet.
-  if (n >= 0 && (n += 1 + /*#__NOINLINE__*/ headerSize(n)) > c._ob) n = -Err.TooBig;
+  // (The fixed header's size counted here, as headerSize() does: a call would be a function of its
+  // own on a board, or one made anew at every publish where terser inlines it.)
+  if (n >= 0) {
+    for (i = 2, h = n; h > 127; h >>= 7) i++;
+    if ((n += 1 + i) > c._ob) n = -Err.TooBig;
+  }
   if (!(n > 0 && c._on < c._qs && c._qn + n <= c._ob)) c._fail(cb, n < 0 ? -n : Err.Full);
   else {
     // (No state yet: an undefined _s reads as 0 in the bit tests.)
