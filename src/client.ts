@@ -228,11 +228,11 @@ function tick(c: any) {
   if (!st) {
     if (c._due && now >= c._due) open(c);
   } else if (st < S.Connected) {
-    if (now - c._recvAt >= c._ct) drop(c, Err.ConnectTimeout);
+    if (now - c._recvAt >= c._ct) c._drop(Err.ConnectTimeout);
   } else if (st == S.Connected) {
     // Half the keepalive less two ticks after a PINGREQ: a dead link is noticed within 1.5 x keepalive.
     if (c._pingAt) {
-      if (now - c._pingAt >= Math.max(p._tick, k / 2 - 2 * p._tick)) drop(c, Err.PingTimeout);
+      if (now - c._pingAt >= Math.max(p._tick, k / 2 - 2 * p._tick)) c._drop(Err.PingTimeout);
     } else if (k && (now - c._sentAt >= k || now - c._recvAt >= k)) {
       c._pingAt = now;
       c._out("\xc0\x00"); // PINGREQ
@@ -280,7 +280,7 @@ function open(c: any) {
   } catch (x) {
     c._sock = null;
     // Ours when the adapter threw one of our codes (a TLS option on a board without TLS).
-    drop(c, x && (x as any).code > 300 ? (x as any).code : Err.Socket, x);
+    c._drop(x && (x as any).code > 300 ? (x as any).code : Err.Socket, x);
   }
 }
 
@@ -291,10 +291,10 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
   if (ev == Io.Data) {
     // Not inlined (terser would make it a function expression here, which Espruino builds anew
     // for every chunk: a copy of its code in RAM when the module was loaded as text).
-    if ((ev = /*#__NOINLINE__*/ rx(c, x))) drop(c, ev);
+    if ((ev = /*#__NOINLINE__*/ rx(c, x))) c._drop(ev);
   } else if (ev == Io.Closed) {
     c._sock = null;
-    drop(c, x, errno);
+    c._drop(x || 0, errno); // (never undefined: that would end the client)
   } else if (c._state == S.Opening) {
     // Opened (the Espruino adapter says Opened for drain too: it is one listener there).
     c._state = S.Connack;
@@ -308,49 +308,75 @@ P._io = function (s: any, ev: number, x?: any, errno?: any) {
 };
 
 /**
- * The connection is gone, or given up because of `code` (a protocol error, a timeout): closes the
- * socket if there still is one, reports, keeps the outbox for the next connection, and schedules
- * a reconnect.
+ * The connection is gone, or given up because of `code` (a protocol error, a timeout; 0: nothing
+ * to report): closes the socket if there still is one, reports, keeps the outbox for the next
+ * connection, and schedules a reconnect. Called with no code, as _finish, it ends the client
+ * instead: DISCONNECT [MQTT-3.14.4-1, -2], what is still queued failed with 108, then `close`,
+ * `offline`, `end` and end()'s callback. One function for both: one fewer on a board.
  */
-function drop(c: any, code: number, cause?: any) {
-  var s = c._sock, was = c._state, p = c._rp, m = c._rm, d, e, k;
+P._drop = function (code?: number, cause?: any) {
+  var c = this, s = c._sock, was = c._state, end = code === undefined, p = c._rp, m = c._rm, r = c._reqs, q = c._q, k = __ESPRUINO__ ? 0 : c._qh, d, e;
+  if (end) {
+    if (was == S.Ended) return;
+    c._state = S.Ended;
+    c._plat._g._clearInterval(c._timer);
+    // A write that fails drops the socket quietly: _drop() reports nothing once Ended.
+    if (was == S.Connected) c._out("\xe0\x00"); // DISCONNECT
+  }
   c._sock = null;
   if (s)
     try {
       // On Espruino the socket's own end(), not an adapter function (one less in the bundle).
-      __ESPRUINO__ ? s.end() : c._plat._close(s);
+      __ESPRUINO__ ? s.end() : c._plat._close(s, end && was == S.Connected);
     } catch (x) {}
   // A new connection's stream starts fresh; nothing of the last one is held meanwhile (nor the
   // chunk of a malformed packet).
   c._a = c._d = 0;
   c._k = c._w = 0;
-  if (was == S.Ended) return;
-  c._state = S.Offline;
   c.connected = false;
   // What was on the wire is sent again: the pump starts from the head.
   c._inflight = c._nk = 0;
-  if (__QOS1__) for (k = __ESPRUINO__ ? 0 : c._qh; (e = c._q[k]); k++) if (e._s & F.Sent) e._s = F.Was;
-  // A refused protocol waits for reconnect() [CONNACK 1]; a refused identity or credentials the
-  // longest step; anything else backs off exponentially with jitter. Scheduled before the
-  // listeners run, so a reconnect() from a `close` listener resets it.
-  d = code == Err.RefusedProtocol || !p ? 0 : code == Err.RefusedIdentifier || code == Err.RefusedCredentials || code == Err.RefusedNotAuthorized ? m : Math.min(m, p * Math.pow(2, Math.min(c._backoff, 16)));
-  c._backoff++;
-  c._due = d ? c._now + Math.max(1, d / 2 + c._plat._rand() * (d / 2)) : 0;
-  // An end() from one of these listeners finishes after them: `close` comes before `end`.
-  c._losing = 1;
-  if (code) c._fail(0, code, cause);
-  c._emit(Ev.Close);
+  if (end) {
+    // Whatever could not be sent is failed, never dropped silently (those without a callback
+    // quietly: the app ended the client).
+    c._q = [];
+    c._reqs = [];
+    if (!__ESPRUINO__) c._qh = 0;
+    c._qn = c._on = 0;
+    for (; k < q.length; k++) if (q[k]._cb) c._fail(q[k]._cb, Err.Ended);
+    for (k = 0; k < r.length; k++) if (r[k]._cb) c._fail(r[k]._cb, Err.Ended);
+  } else {
+    if (was == S.Ended) return;
+    c._state = S.Offline;
+    if (__QOS1__) for (; (e = q[k]); k++) if (e._s & F.Sent) e._s = F.Was;
+    // A refused protocol waits for reconnect() [CONNACK 1]; a refused identity or credentials the
+    // longest step; anything else backs off exponentially with jitter. Scheduled before the
+    // listeners run, so a reconnect() from a `close` listener resets it.
+    d = code == Err.RefusedProtocol || !p ? 0 : code == Err.RefusedIdentifier || code == Err.RefusedCredentials || code == Err.RefusedNotAuthorized ? m : Math.min(m, p * Math.pow(2, Math.min(c._backoff, 16)));
+    c._backoff++;
+    c._due = d ? c._now + Math.max(1, d / 2 + c._plat._rand() * (d / 2)) : 0;
+    // An end() from one of these listeners finishes after them: `close` comes before `end`.
+    c._losing = 1;
+    if (code) c._fail(0, code, cause);
+  }
+  // (An ended client that had no socket says only `end`.)
+  if (s || !end) c._emit(Ev.Close);
   if (was == S.Connected) c._emit(Ev.Offline);
-  c._losing = 0;
-  if (c._ending) c._finish();
-}
+  if (end) {
+    c._emit(Ev.End);
+    c._fail(c._endCb, 0);
+  } else {
+    c._losing = 0;
+    if (c._ending) c._finish();
+  }
+};
 
 /** Try now (e.g. when Wi-Fi comes back), with the backoff reset. Ignored after end(). */
 P.reconnect = function () {
   var c = this;
   // Also while end() waits for the outbox: the attempt would connect an ended client.
   if (!c._ending && c._state != S.Ended) {
-    if (c._state) drop(c, 0);
+    if (c._state) c._drop(0);
     // A `close` listener may have ended the client meanwhile.
     if (!c._ending && !c._state) {
       // Due now, and opened by a tick of its own (so open() has one caller, which terser inlines:
@@ -375,7 +401,7 @@ P._out = function (b: string) {
     c._sentAt = c._now;
     return true;
   } catch (x) {
-    drop(c, x && (x as any).code > 300 ? (x as any).code : __ESPRUINO__ ? Err.NoMemory : Err.Socket, x);
+    c._drop(x && (x as any).code > 300 ? (x as any).code : __ESPRUINO__ ? Err.NoMemory : Err.Socket, x);
     return false;
   }
 };
@@ -484,18 +510,18 @@ P._packet = function () {
   c._recvAt = c._now;
   c._pingAt = 0;
   if (c._state == S.Connack) {
-    if (t != T.CONNACK) return drop(c, Err.Unexpected); // [MQTT-3.2.0-1]
-    if ((r = c._d.charCodeAt(c._o + 1))) return drop(c, Err.Refused + r);
+    if (t != T.CONNACK) return c._drop(Err.Unexpected); // [MQTT-3.2.0-1]
+    if ((r = c._d.charCodeAt(c._o + 1))) return c._drop(Err.Refused + r);
     c._state = S.Connected;
     c.connected = true;
     c._backoff = 0;
     resume(c, (q = c._d.charCodeAt(c._o) & 1));
     // A resend that failed has already closed this connection (and said so with `close`).
     if (c.connected) c._emit(Ev.Connect, { sessionPresent: !!q, returnCode: 0 });
-  } else if (t == T.CONNACK) drop(c, Err.Unexpected); // one per connection
+  } else if (t == T.CONNACK) c._drop(Err.Unexpected); // one per connection
   else if (t == T.PUBLISH) {
     q = c._flags & 6;
-    if (q > 2) return drop(c, Err.Qos2);
+    if (q > 2) return c._drop(Err.Qos2);
     // Larger than the receive buffer: skipped, but acknowledged so the broker does not redeliver
     // it forever; the connection stays up (departs from [MQTT-4.8.0-2]).
     if (c._flags & 16) c._fail(0, Err.Skipped);
@@ -506,7 +532,7 @@ P._packet = function () {
       n = c._d;
       g = __ESPRUINO__ && !r._topic ? n.substring(c._ts, c._te) : r._topic(n, c._ts, c._te);
       e = __ESPRUINO__ && !r._payload ? n.substring(c._ps, c._pe) : r._payload(n, c._ps, c._pe);
-      if (g === undefined || e === undefined) return drop(c, Err.NoMemory);
+      if (g === undefined || e === undefined) return c._drop(Err.NoMemory);
       c._emit(Ev.Message, g, e, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
     }
     // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2]; unhandled ones too [MQTT-4.5.0-2].
@@ -530,7 +556,7 @@ P._packet = function () {
         done = true;
         // A SUBACK has a code per filter.
         if (e._q) {
-          if (n != e._f.length) return drop(c, Err.SubackCount), done;
+          if (n != e._f.length) return c._drop(Err.SubackCount), done;
           for (g = [], j = 0; j < n; j++) {
             g.push({ topic: e._f[j], qos: c._d.charCodeAt(c._ps + j) });
             // A refused filter is not kept: not made again after a reconnect.
@@ -624,7 +650,7 @@ function pump(c: any) {
         k = c._nk - 1;
       }
     }
-  // Lost meanwhile: the entries on the wire are to be sent again, from the head (see drop()).
+  // Lost meanwhile: the entries on the wire are to be sent again, from the head (see _drop()).
   if (c.connected) c._nk = k;
   c._busy = 0;
   // (On Espruino inside a callback, end()'s timer does it: see end().)
@@ -749,7 +775,7 @@ P.end = function (force?: any, cb?: any) {
     c._force = force;
     // On Espruino, a client ended inside one of its own callbacks is never freed (2v29, measured
     // in test/espruino): there it finishes on the next turn instead, from a tick (a timer never
-    // runs inside drop()'s listeners, so no _losing to wait for).
+    // runs inside _drop()'s listeners, so no _losing to wait for).
     if (__ESPRUINO__ && c._in) c._plat._g._setTimeout(tick, 0, c);
     else if (!c._losing) c._endCheck();
   }
@@ -765,31 +791,4 @@ function both(f: any, g: any) {
 }
 
 /** end() finishes now, or (the drain piece's _endCheck) once the outbox has no more work. */
-P._endCheck = P._finish = function () {
-  var c = this, s = c._sock, was = c._state, r = c._reqs, q = c._q, i = __ESPRUINO__ ? 0 : c._qh;
-  if (was == S.Ended) return;
-  c._state = S.Ended;
-  c.connected = false;
-  c._a = c._d = 0;
-  c._k = c._w = 0;
-  c._plat._g._clearInterval(c._timer);
-  // A write that fails drops the socket quietly: drop() reports nothing once Ended.
-  if (was == S.Connected) c._out("\xe0\x00"); // DISCONNECT
-  c._sock = null;
-  if (s)
-    try {
-      __ESPRUINO__ ? s.end() : c._plat._close(s, was == S.Connected);
-    } catch (x) {}
-  // Whatever could not be sent is failed, never dropped silently.
-  c._q = [];
-  c._reqs = [];
-  if (!__ESPRUINO__) c._qh = 0;
-  c._qn = c._nk = c._on = 0;
-  // (Those without a callback quietly: the app ended the client.)
-  for (; i < q.length; i++) if (q[i]._cb) c._fail(q[i]._cb, Err.Ended);
-  for (i = 0; i < r.length; i++) if (r[i]._cb) c._fail(r[i]._cb, Err.Ended);
-  if (s) c._emit(Ev.Close);
-  if (was == S.Connected) c._emit(Ev.Offline);
-  c._emit(Ev.End);
-  c._fail(c._endCb, 0);
-};
+P._endCheck = P._finish = P._drop;
