@@ -11,7 +11,7 @@
 import { Err } from "./errors";
 import { T } from "./codec/packet";
 import { publishBody } from "./codec/publish";
-import { bytesOf, bytesText, connectText, field, idText, packetText, subscribeText } from "./codec/text";
+import { bytesOf, bytesText, connectText, packetText, subscribeText, u16 } from "./codec/text";
 import { payloadOf } from "./codec/strings";
 import { Platform } from "./platform/types";
 import { socketEvent } from "./platform/espruino";
@@ -536,7 +536,7 @@ P._packet = function () {
       c._emit(Ev.Message, g, e, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
     }
     // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2]; unhandled ones too [MQTT-4.5.0-2].
-    if (q && c.connected) c._out("\x40\x02" + idText(id)); // PUBACK
+    if (q && c.connected) c._out("\x40\x02" + u16(id)); // PUBACK
   } else if (t == T.PUBACK) {
     // Here, not in a function of its own, as the SUBACK and UNSUBACK below: one fewer on a board.
     // `done` when it completed something (the stats piece counts the others).
@@ -545,8 +545,7 @@ P._packet = function () {
         if (e._s & F.Sent && e._i == id) {
           e._s = F.Done;
           c._inflight--;
-          free(c, i);
-          pump(c);
+          pump(c, i);
           done = true;
         }
   } else if (t != T.PINGRESP)
@@ -609,44 +608,46 @@ function resume(c: any, sp: number) {
 // entries from the head: those before it are on the wire or done. On Espruino the head is shift()ed (a few entries); on Node `_qh` moves and
 // the array is cut once in a while (shift() costs a copy per entry in a burst of thousands).
 
-/** Entry `k` (an index in `_q`) is done: frees what the head no longer needs, then calls its callback. */
-function free(c: any, k: number) {
-  var q = c._q, cb = q[k]._cb, e;
-  q[k]._cb = null;
-  while ((e = q[__ESPRUINO__ ? 0 : c._qh]) && e._s & F.Done) {
-    c._qn -= e._n;
-    c._on--;
-    if (c._nk) c._nk--;
-    if (__ESPRUINO__) q.shift();
-    else q[c._qh++] = null;
+/**
+ * Writes what the outbox holds, in order, within the in-flight window and the socket's pace. With
+ * `k`, entry `k` (an index in `_q`) is done first: what the head no longer needs is freed, then
+ * its callback is called (one function for both: one fewer on a board).
+ */
+function pump(c: any, k?: number) {
+  var q = c._q, e: any = k! >= 0 && q[k!], cb = e && e._cb;
+  if (e) {
+    e._cb = null;
+    while ((e = q[__ESPRUINO__ ? 0 : c._qh]) && e._s & F.Done) {
+      c._qn -= e._n;
+      c._on--;
+      if (c._nk) c._nk--;
+      if (__ESPRUINO__) q.shift();
+      else q[c._qh++] = null;
+    }
+    // Emptied, or mostly dead at the front: a new array, once in a while.
+    if (!__ESPRUINO__ && (!c._on || (c._qh > 99 && c._qh * 2 > q.length))) {
+      c._q = q.slice(c._qh);
+      c._qh = 0;
+    }
+    c._fail(cb, 0);
   }
-  // Emptied, or mostly dead at the front: a new array, once in a while.
-  if (!__ESPRUINO__ && (!c._on || (c._qh > 99 && c._qh * 2 > q.length))) {
-    c._q = q.slice(c._qh);
-    c._qh = 0;
-  }
-  c._fail(cb, 0);
-}
-
-/** Writes what the outbox holds, in order, within the in-flight window and the socket's pace. */
-function pump(c: any) {
-  var e, k;
   if (c._busy) return;
   c._busy = 1;
-  for (k = c._nk; (e = c._q[__ESPRUINO__ ? k : c._qh + k]) && c._writable && c.connected; k++)
+  for (k = c._nk; (e = c._q[__ESPRUINO__ ? k : c._qh + k!]) && c._writable && c.connected; k!++)
     if (!(e._s & (F.Sent | F.Done))) {
       if (__QOS1__ && e._h & 6 && c._inflight >= c._if) break;
       // Encoded now: DUP and a new id are field changes until then.
-      if (!c._out(packetText(e._h, field(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? idText(e._i) : "") + e._p))) break;
+      if (!c._out(packetText(e._h, u16(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? u16(e._i) : "") + e._p))) break;
       if (__QOS1__ && e._h & 6) {
         e._s = F.Sent;
         c._inflight++;
       } else {
-        // Freed before its callback runs, so a publish from the callback finds room; the cursor,
-        // past it, stays right whatever the callback does to the entries.
+        // Freed before its callback runs, so a publish from the callback finds room (this pump
+        // goes on: the nested call only frees); the cursor, past it, stays right whatever the
+        // callback does to the entries.
         e._s = F.Done;
-        c._nk = k + 1;
-        free(c, __ESPRUINO__ ? k : c._qh + k);
+        c._nk = k! + 1;
+        pump(c, __ESPRUINO__ ? k : c._qh + k!);
         k = c._nk - 1;
       }
     }

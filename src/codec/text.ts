@@ -19,14 +19,13 @@ export function bytesOf(s: string): string {
   return s;
 }
 
-/** A 16-bit length, then `s`. */
-export function field(s: string): string {
-  return chr(s.length >> 8, s.length & 255) + s;
-}
-
-/** A 16-bit packet id. */
-export function idText(id: number): string {
-  return chr(id >> 8, id & 255);
+/**
+ * Two bytes, big-endian: packet id `x` (a number), or the length of string `x` and then `x` (a
+ * field). One function for both: one fewer on a board.
+ */
+export function u16(x: string | number): string {
+  var n: any = typeof x == "string" ? x.length : x;
+  return chr(n >> 8, n & 255) + (n === x ? "" : x);
 }
 
 /** First byte `first`, the Remaining Length of `body` (2.2.3), then `body`. */
@@ -58,18 +57,18 @@ export function connectText(c: any, E: any): string {
   var w = c.will, u = c.username, pw = u != null ? c.password : null, ka = c.keepalive;
   return packetText(
     T.CONNECT << 4,
-    field("MQTT") +
+    "\0\x04MQTT" +
       chr(4, (c.clean ? 2 : 0) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (u != null ? 128 : 0) | (pw != null ? 64 : 0), ka >> 8, ka & 255) +
-      field(__ESPRUINO__ ? c.clientId : bytesOf(c.clientId)) +
+      u16(__ESPRUINO__ ? c.clientId : bytesOf(c.clientId)) +
       // (A will payload or password that is none of these is the check piece's to refuse: "" here.)
-      (w ? field(__ESPRUINO__ ? w.topic : bytesOf(w.topic)) + field(bytesText(w.payload, E) || "") : "") +
-      (u != null ? field(__ESPRUINO__ ? u : bytesOf(u)) : "") +
-      (pw != null ? field(bytesText(pw, E) || "") : "")
+      (w ? u16(__ESPRUINO__ ? w.topic : bytesOf(w.topic)) + u16(bytesText(w.payload, E) || "") : "") +
+      (u != null ? u16(__ESPRUINO__ ? u : bytesOf(u)) : "") +
+      (pw != null ? u16(bytesText(pw, E) || "") : "")
   );
 }
 
 /** The SUBSCRIBE (one QoS per filter in `q`) or, with `q` null, UNSUBSCRIBE of valid filters. */
 export function subscribeText(id: number, f: string[], q: number[] | null): string {
-  for (var s = idText(id), i = 0; i < f.length; i++) s += field(__ESPRUINO__ ? f[i] : bytesOf(f[i])) + (q ? chr(q[i]) : "");
+  for (var s = u16(id), i = 0; i < f.length; i++) s += u16(__ESPRUINO__ ? f[i] : bytesOf(f[i])) + (q ? chr(q[i]) : "");
   return packetText(((q ? T.SUBSCRIBE : T.UNSUBSCRIBE) << 4) | 2, s);
 }
