@@ -173,34 +173,31 @@ P.on = function (ev: string, fn: any) {
 };
 
 /**
- * Calls the listeners of event `ev` (an Ev key) now, in order; a listener that throws is reported
- * as `error` (code 317).
- */
-P._emit = function (ev: string, a?: any, b?: any, x?: any) {
-  // A copy of several: a listener that removes itself must not make the next one skipped. One
-  // listener, the common case, is called from the list itself (no array per message on a board).
-  // (One added meanwhile is not called in this emit, as with Node's emitters.)
-  var l = this._ev[ev], i, n;
-  if (l) for (n = l.push ? l.length : 1, l = n > 1 ? l.slice() : l, i = 0; i < n; i++) this._try(l.push ? l[i] : l, a, b, x, ev == Ev.Error);
-};
-
-/**
- * Calls an app function; what it throws is reported as `error` 317 (unless `quiet`). On Espruino
+ * Calls the listeners of event `ev` (an Ev key) now, in order, or, when `ev` is a function (a
+ * callback, a handler), that function: one function for both, one fewer on a board. What one
+ * throws is reported as `error` 317 (but not what an `error` listener throws). On Espruino
  * without the client as `this`: in Espruino 2v29 a listener called with the client as `this`
  * that calls one of the client's methods (a subscribe in a `connect` listener) keeps the client
  * from ever being freed (measured in test/espruino: 700 JsVars per ended client on an ESP32).
  */
-P._try = function (fn: any, a?: any, b?: any, x?: any, quiet?: boolean) {
-  var c = this;
-  c._in = (c._in || 0) + 1;
-  try {
-    if (__ESPRUINO__) fn(a, b, x);
-    else fn.call(c, a, b, x);
-  } catch (e) {
-    if (!quiet) c._fail(0, Err.Handler, e);
-  } finally {
-    c._in--;
-  }
+P._emit = function (ev: any, a?: any, b?: any, x?: any) {
+  // A copy of several: a listener that removes itself must not make the next one skipped. One
+  // listener, the common case, is called from the list itself (no array per message on a board).
+  // (One added meanwhile is not called in this emit, as with Node's emitters.)
+  var c = this, l = typeof ev == "function" ? ev : c._ev[ev], i, n, f;
+  if (l)
+    for (n = l.push ? l.length : 1, l = n > 1 ? l.slice() : l, i = 0; i < n; i++) {
+      f = l.push ? l[i] : l;
+      c._in = (c._in || 0) + 1;
+      try {
+        if (__ESPRUINO__) f(a, b, x);
+        else f.call(c, a, b, x);
+      } catch (e) {
+        if (ev != Ev.Error) c._fail(0, Err.Handler, e);
+      } finally {
+        c._in--;
+      }
+    }
 };
 
 /**
@@ -209,7 +206,7 @@ P._try = function (fn: any, a?: any, b?: any, x?: any, quiet?: boolean) {
  */
 P._fail = function (cb: any, code: number, a?: any) {
   var c = this;
-  if (cb) c._try(cb, code ? c._errorOf(code) : null, a);
+  if (cb) c._emit(cb, code ? c._errorOf(code) : null, a);
   else if (code) c._emit(Ev.Error, c._errorOf(code, a));
 };
 

@@ -23,7 +23,7 @@ export function create(server: string, opts?: any) {
       emit: function (e: string, a?: any, b?: any) {
         var l = ev[e];
         // Not with `m` as `this`: Espruino 2v29 then never frees what a listener calling m's
-        // methods touched (see _try in client.ts).
+        // methods touched (see _emit in client.ts).
         if (l) for (var i = 0; i < l.length; i++) l[i](a, b);
       },
       connect: function () {

@@ -22,7 +22,7 @@ export function events(P: any) {
     var c = this;
     function once(a?: any, b?: any, x?: any) {
       c.removeListener(ev, once);
-      // Not with the client as `this` on Espruino (see _try in client.ts).
+      // Not with the client as `this` on Espruino (see _emit in client.ts).
       if (__ESPRUINO__) fn(a, b, x);
       else fn.call(c, a, b, x);
     }

@@ -11,7 +11,7 @@ function asked(c: any, f: string[], n: number) {
 
 /** A request finished without a packet: its callback, with success. */
 function done(c: any, cb: any) {
-  if (cb) c._try(cb, null);
+  if (cb) c._emit(cb, null);
 }
 
 export function subs(P: any) {
