@@ -14,7 +14,6 @@ import { publishBody } from "./codec/publish";
 import { bytesOf, bytesText, connectText, packetText, subscribeText, u16 } from "./codec/text";
 import { payloadOf } from "./codec/strings";
 import { Platform } from "./platform/types";
-import { socketEvent } from "./platform/espruino";
 
 export { payloadOf };
 
@@ -260,19 +259,19 @@ function open(c: any) {
   try {
     if (__ESPRUINO__) {
       // On Espruino the client opens its socket itself (an adapter function would cost a board
-      // variables), over the board's net or tls, with the adapter's one listener for every event.
+      // variables), over the board's net or tls, with _io as its one listener for every event.
       var o = c._so, t = o.tls, s: any, k: any;
       if (t) {
         if (!__TLS__) throw { code: Err.NoTls };
         // The TLS settings beside host and port, as tls.connect takes them.
         if (typeof t == "object") for (k in t) o[k] = t[k];
       }
-      s = c._sock = c._plat._g._req(__TLS__ && t ? "tls" : "net").connect(o, socketEvent);
+      s = c._sock = c._plat._g._req(__TLS__ && t ? "tls" : "net").connect(o, c._io);
       s._client = c;
-      s.on("data", socketEvent);
-      s.on("drain", socketEvent);
-      s.on("error", socketEvent);
-      s.on("close", socketEvent);
+      s.on("data", c._io);
+      s.on("drain", c._io);
+      s.on("error", c._io);
+      s.on("close", c._io);
     } else c._sock = c._plat._open(c, c._so);
   } catch (x) {
     c._sock = null;
@@ -282,8 +281,21 @@ function open(c: any) {
 }
 
 /** The adapter's news of socket `s` (Io); a socket the client has given up on is ignored. */
-P._io = function (s: any, ev: number, x?: any, errno?: any) {
-  var c = this;
+P._io = function (s: any, ev?: number, x?: any, errno?: any) {
+  var c: any = this;
+  if (__ESPRUINO__) {
+    // The socket's own listener here (an adapter function calling this one would cost a board
+    // variables): Espruino calls it with the socket as `this` and what happened as `s`, told apart
+    // by what it is: the socket itself (connect's callback and drain: it takes writes), a string
+    // (data), {code, message} (error: Espruino's codes -2 out of memory, -13/-14 TLS [source];
+    // ours for them) or a boolean (close).
+    x = s;
+    s = c;
+    c = s._client;
+    errno = x && x.code;
+    ev = x === s ? Io.Opened : typeof x == "string" ? Io.Data : Io.Closed;
+    if (ev == Io.Closed) x = typeof x != "object" ? 0 : errno == -2 ? Err.NoMemory : __TLS__ && (errno == -13 || errno == -14) ? Err.Tls : Err.Socket;
+  }
   if (s != c._sock) return;
   if (ev == Io.Data) {
     // Not inlined (terser would make it a function expression here, which Espruino builds anew

@@ -1,11 +1,9 @@
-// The Espruino adapter. Sockets deliver and take Strings (one char per byte): incoming chunks go
-// to the client as they are, and the client's packets are strings already (codec/text.ts; a
-// Uint8Array written would be sent as comma-separated text). The client writes them to the socket
-// itself, then waits for `drain` (an adapter function would cost a board variables; see _out in
-// client.ts). Errors are {code, message} with negative codes; TLS comes from require("tls").
-import { Err } from "../errors";
-import { Platform, SocketSink, TimerEnv } from "./types";
-import { Io } from "../client";
+// The Espruino adapter: the board's environment (require for net and tls, E, the clock and
+// timers). Sockets deliver and take Strings (one char per byte): the client opens its socket
+// itself, takes its chunks as they are, writes its packets (strings already, codec/text.ts; a
+// Uint8Array written would be sent as comma-separated text) and waits for `drain` (see open(),
+// _io and _out in client.ts): each adapter function would cost a board variables.
+import { Platform, TimerEnv } from "./types";
 
 /** What the adapter is built over: the board's globals, or the harness's fakes in tests. */
 export interface EspruinoEnv extends TimerEnv {
@@ -14,26 +12,9 @@ export interface EspruinoEnv extends TimerEnv {
   _E: any;
 }
 
-// No closures: a function made inside another is copied into RAM each time it is made (about 10
-// JsVars each from Storage, measured), so the socket's listener is a module function, called by
-// Espruino with the socket as `this`, which carries its client; the platform's methods are
-// module functions too, called with the platform as `this`.
-/**
- * The socket's one listener (one function fewer on a board), told apart by its argument: connect
- * and drain get the socket itself (the socket takes writes; the client tells the two apart by its
- * state), data a string, error {code, message} (Espruino's codes [source] -2 out of memory,
- * -13/-14 TLS; ours for them) and close a boolean.
- */
-export function socketEvent(this: any, x: any) {
-  var c = x && x.code;
-  if (x === this) this._client._io(this, Io.Opened);
-  else if (typeof x == "string") this._client._io(this, Io.Data, x);
-  else this._client._io(this, Io.Closed, typeof x != "object" ? 0 : c == -2 ? Err.NoMemory : __TLS__ && (c == -13 || c == -14) ? Err.Tls : Err.Socket, c);
-}
-
 export function espruinoPlatform(g: EspruinoEnv, tick: number): Platform {
-  // No _open: on Espruino the client opens its socket itself (see open() in client.ts), with
-  // socketEvent as its listener.
+  // No _open: on Espruino the client opens its socket itself (see open() in client.ts), with its
+  // _io as the socket's listener.
   return { _g: g, _rand: Math.random, _tick: tick };
 }
 

@@ -5,11 +5,20 @@
 // (src/codec/decoder.ts), which the client used before rx().
 import { describe, it, expect } from "vitest";
 import mqtt from "mqtt-packet";
-import { CHUNKS, connected, drain, lines, prng, text } from "./helpers";
+import { CHUNKS, MODE, connected, drain, lines, prng, text } from "./helpers";
 import { initDecoder, feed } from "../../src/codec/decoder";
 import { badUtf8 } from "../../src/codec/strings";
 
 const DATA = 1; // Io.Data
+
+/**
+ * Chunk `x` of socket `s` to client `c` as its platform hands it over: on Espruino the socket
+ * calls _io itself, as its listener (the socket as `this`); on Node the adapter calls _io(s, Io.Data, x).
+ */
+function io(c: any, s: any, x: string) {
+  if (MODE == "espruino") c._io.call(s, x);
+  else c._io(s, DATA, x);
+}
 
 /** Hex text ("30 03 00 01 61") as an 8-bit string, one char per byte. */
 function bin(hex: string): string {
@@ -62,7 +71,7 @@ function viaRx(rxSize: number, chunks: string[], probe?: (c: any) => void): stri
   const s = c._sock;
   expect(s).toBeTruthy();
   for (const x of chunks) {
-    c._io(s, DATA, x);
+    io(c, s, x);
     if (probe) probe(c);
     if (c._sock != s) break;
     out.push("|");
@@ -331,7 +340,7 @@ describe("rx(): a packet collected over many chunks", () => {
     try {
       for (const x of ch) {
         n = 0;
-        c._io(s, DATA, x);
+        io(c, s, x);
         reads.push(n);
       }
     } finally {

@@ -216,13 +216,17 @@ export function runClientSession(seed: number, session: number, cases: number): 
     if (++reads > budget) throw new Error("the client reads more packets than its input holds");
     return packet.call(this);
   };
+  // _io is, on Espruino, the socket's own listener (called with the socket as `this` and one
+  // argument, a string for data); on Node the adapter calls it with (socket, Io, value, errno).
   const io = cc._io;
-  cc._io = function (s: any, ev: number, ch: any, errno: any) {
-    if (ev != 1) return io.call(this, s, ev, ch, errno); // not data
+  cc._io = function (this: any, s: any, ev: number, ch: any, errno: any) {
+    const esp = MODE == "espruino";
+    if (esp ? typeof s != "string" : ev != 1) return io.call(this, s, ev, ch, errno); // not data
+    if (esp) ch = s;
     reads = 0;
     budget = (ch.length + (cc._a || "").length) / 2;
     try {
-      return io.call(this, s, ev, typeof ch == "string" ? ch : strict(ch));
+      return esp ? io.call(this, ch) : io.call(this, s, ev, typeof ch == "string" ? ch : strict(ch));
     } finally {
       budget = 1e9;
     }

@@ -129,7 +129,19 @@ async function soak() {
     };
     s.wire.now = () => clock.elapsed();
     const socketIn = new Map<any, StreamDecoder>();
-    cc._io = function (sock: any, ev: number, ch: any, errno: any) {
+    // _io is, on Espruino, the socket's own listener (called with the socket as `this` and one
+    // argument, a string for data); on Node the adapter calls it with (socket, Io, value, errno).
+    cc._io = function (this: any, sock: any, ev: number, ch: any, errno: any) {
+      if (MODE == "espruino") {
+        if (typeof sock == "string" && this == cc._sock) {
+          const b = latin1(sock);
+          s.wire.inBytes(this, b);
+          let d = socketIn.get(this);
+          if (!d) socketIn.set(this, (d = new StreamDecoder((pk) => pk.cmd == "publish" && s.socketOrder.push(+String(pk.payload)), () => {})));
+          d.push(b);
+        }
+        return io.call(this, sock);
+      }
       if (ev == 1 && sock == this._sock) {
         const b = typeof ch == "string" ? latin1(ch) : Uint8Array.from(ch);
         s.wire.inBytes(sock, b);
