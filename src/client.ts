@@ -92,7 +92,7 @@ interface Req {
   _q: number[] | null;
   _cb: any;
   /** Packet id while waiting for the ack; 0 while not sent on this connection. */
-  _id: number;
+  _i: number;
 }
 
 /** An error as the app sees it: `code` is an Err; `errno` the platform's own code, if any. */
@@ -560,7 +560,7 @@ P._packet = function () {
   } else if (t != T.PINGRESP)
     // (q: how many filters the SUBACK refused.)
     for (q = 0, r = c._reqs, n = c._pe - c._ps, i = 0; i < r.length && !done; i++)
-      if ((e = r[i])._id == id && !e._q == (t == T.UNSUBACK)) {
+      if ((e = r[i])._i == id && !e._q == (t == T.UNSUBACK)) {
         done = true;
         // A SUBACK has a code per filter.
         if (e._q) {
@@ -597,7 +597,7 @@ function resume(c: any, sp: number) {
         else {
           q._s = 0;
           q._h &= ~8;
-          q._i = nid(c);
+          c._req(q);
         }
       }
   pump(c);
@@ -668,25 +668,6 @@ function pump(c: any, k?: number) {
 }
 
 /**
- * A packet id not in use by the outbox or a pending request [MQTT-2.3.1-2]. Ids are handed out in
- * order, so one can be in use again only once the counter has gone round: each time it does, the
- * ids then in use are noted once, and skipped in that round (an id freed meanwhile is skipped too,
- * which is harmless). A scan per id would make a burst after 65,535 messages quadratic.
- */
-function nid(c: any): number {
-  var id, i, u: any, e;
-  for (;;) {
-    if (c._pid == 65535) {
-      c._ids = u = {};
-      if (__QOS1__) for (i = __ESPRUINO__ ? 0 : c._qh; (e = c._q[i]); i++) if (!(e._s & F.Done) && e._h & 6) u[e._i] = 1;
-      for (i = 0; i < c._reqs.length; i++) u[c._reqs[i]._id] = 1;
-    }
-    id = c._pid = (c._pid % 65535) + 1;
-    if (!(c._ids && c._ids[id])) return id;
-  }
-}
-
-/**
  * Publishes `payload` (string, Uint8Array or ArrayBuffer) to `topic`. Returns at once; `cb(err)`
  * fires when a QoS 0 message is written or a QoS 1 message is acknowledged, or with a coded error
  * when it cannot be sent (nothing is sent then).
@@ -714,7 +695,9 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   if (!(n > 0 && c._on < c._qs && c._qn + n <= c._ob)) c._fail(cb, n < 0 ? -n : Err.Full);
   else {
     // (No state yet: an undefined _s reads as 0 in the bit tests.)
-    c._q.push({ _t: topic, _p: pl, _h: (T.PUBLISH << 4) | (q << 1) | (opts && opts.retain ? 1 : 0), _i: q && nid(c), _n: n, _cb: cb });
+    i = { _t: topic, _p: pl, _h: (T.PUBLISH << 4) | (q << 1) | (opts && opts.retain ? 1 : 0), _i: 0, _n: n, _cb: cb };
+    if (q) c._req(i);
+    c._q.push(i);
     c._qn += n;
     c._on++;
     pump(c);
@@ -750,18 +733,35 @@ P.subscribe = function (filters: any, opts?: any, cb?: any, un?: any) {
       if (c._sub) c._sub(f[i], un ? -1 : q, opts);
       qs.push(q);
     }
-    c._reqs.push((r = { _f: f.slice(), _q: un ? null : qs, _cb: cb, _id: 0 }));
+    c._reqs.push((r = { _f: f.slice(), _q: un ? null : qs, _cb: cb, _i: 0 }));
     if (un) un._r = r;
     if (c.connected) c._req(r);
   }
   return c;
 };
 
-/** Encodes and sends request `r` with a fresh id. */
-P._req = function (r: Req) {
-  r._id = 0;
-  r._id = nid(this);
-  this._out(subscribeText(r._id, r._f, r._q));
+/**
+ * Gives outbox entry or request `r` a packet id not in use by the outbox or a pending request
+ * [MQTT-2.3.1-2] (`r._i`, its old one free again); a request (it has filters, `_f`) is then
+ * encoded and sent. One function for both: one fewer on a board. Ids are handed out in order, so
+ * one can be in use again only once the counter has gone round: each time it does, the ids then
+ * in use are noted once, and skipped in that round (an id freed meanwhile is skipped too, which is
+ * harmless). A scan per id would make a burst after 65,535 messages quadratic.
+ */
+P._req = function (r: any) {
+  var c = this, id, i, u: any, e;
+  r._i = 0;
+  for (;;) {
+    if (c._pid == 65535) {
+      c._ids = u = {};
+      if (__QOS1__) for (i = __ESPRUINO__ ? 0 : c._qh; (e = c._q[i]); i++) if (!(e._s & F.Done) && e._h & 6) u[e._i] = 1;
+      for (i = 0; i < c._reqs.length; i++) u[c._reqs[i]._i] = 1;
+    }
+    id = c._pid = (c._pid % 65535) + 1;
+    if (!(c._ids && c._ids[id])) break;
+  }
+  r._i = id;
+  if (r._f) c._out(subscribeText(id, r._f, r._q));
 };
 
 // ---- end ------------------------------------------------------------------------------------

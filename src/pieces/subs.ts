@@ -42,7 +42,7 @@ export function subs(P: any) {
           qs.push(u[k]);
         }
       if (f.length) {
-        r.unshift({ _f: f, _q: qs, _cb: null, _id: 0 });
+        r.unshift({ _f: f, _q: qs, _cb: null, _i: 0 });
         n++;
       }
       for (k = 0; k < n; k++)
