@@ -123,7 +123,9 @@ P._init = function (o: Options, p: Platform) {
   // fraction to Espruino): one of -1,024 to 1,023 takes one variable on an ESP8266, a larger one
   // or a fraction two.
   c._ka = o.keepalive;
-  c._rp = o.reconnectPeriod! | 0;
+  // (Whole milliseconds, and never past reconnectMax: as `| 0` alone would make 0.5 "off" and
+  // 3e9 negative.)
+  c._rp = Math.ceil(Math.min(o.reconnectPeriod!, o.reconnectMax!, 1e9)) | 0;
   c._rm = o.reconnectMax;
   c._ct = o.connectTimeout;
   c._rx = o.rxSize;
@@ -183,7 +185,8 @@ P._emit = function (ev: any, a?: any, b?: any, x?: any) {
   // A copy of several: a listener that removes itself must not make the next one skipped. One
   // listener, the common case, is called from the list itself (no array per message on a board).
   // (One added meanwhile is not called in this emit, as with Node's emitters.)
-  var c = this, l = typeof ev == "function" ? ev : c._ev[ev], i, n, f;
+  // (What is not an event's key is called: a callback that is no function is reported as 317.)
+  var c = this, l = typeof ev == "string" ? c._ev[ev] : ev, i, n, f;
   if (l)
     for (n = l.push ? l.length : 1, l = n > 1 ? l.slice() : l, i = 0; i < n; i++) {
       f = l.push ? l[i] : l;
@@ -192,7 +195,7 @@ P._emit = function (ev: any, a?: any, b?: any, x?: any) {
         if (__ESPRUINO__) f(a, b, x);
         else f.call(c, a, b, x);
       } catch (e) {
-        if (ev != Ev.Error) c._fail(0, Err.Handler, e);
+        if (ev !== Ev.Error) c._fail(0, Err.Handler, e);
       } finally {
         c._in--;
       }
@@ -254,7 +257,7 @@ function open(c: any) {
   // Until CONNACK, _recvAt is when the attempt began (connectTimeout counts from there): one field
   // fewer per client on a board. The CONNACK sets it, as every packet received does.
   c._recvAt = c._now;
-  c._due = 0;
+  c._pingAt = c._due = 0;
   c._writable = 0;
   try {
     if (__ESPRUINO__) {

@@ -15,6 +15,6 @@ export function handlers(P: any) {
   P._emit = function (ev: string, topic: any, payload?: any, pk?: any) {
     var c = this, h = c._hs, f;
     emit.call(c, ev, topic, payload, pk);
-    if (ev == Ev.Message) for (f in h) if (h[f] && matches(f, topic)) c._emit(h[f], topic, payload, pk);
+    if (ev === Ev.Message) for (f in h) if (h[f] && matches(f, topic)) c._emit(h[f], topic, payload, pk);
   };
 }

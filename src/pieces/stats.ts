@@ -17,9 +17,9 @@ export function stats(P: any) {
   };
   P._emit = function (ev: string, a?: any, b?: any, x?: any) {
     var s = counters(this);
-    if (ev == Ev.Message) s.received++;
-    else if (ev == Ev.Reconnect) s.reconnects++;
-    else if (ev == Ev.Error) {
+    if (ev === Ev.Message) s.received++;
+    else if (ev === Ev.Reconnect) s.reconnects++;
+    else if (ev === Ev.Error) {
       s.errors++;
       if (a.code == Err.Skipped) s.skipped++;
     }

@@ -56,7 +56,7 @@ export function subs(P: any) {
     for (k = 0; k < gone.length; k++) done(c, gone[k]._cb);
   };
   P.unsubscribe = function (filters: any, cb?: any) {
-    var c = this, r = c._reqs, u: any = {}, q = c.subscribe(filters, null, cb, u) && u._r, i = r.indexOf(q);
+    var c = this, r = c._reqs, u: any = {}, q = P.subscribe.call(c, filters, null, cb, u) && u._r, i = r.indexOf(q);
     // A clean session forgets subscriptions with the connection: nothing to tell the broker
     // (unless a SUBSCRIBE still waiting to go out would make the filter again).
     if (q && c._clean && !c.connected && !asked(c, q._f, i)) {
