@@ -408,8 +408,8 @@ P._out = function (b: string) {
   if (!s) return false;
   try {
     // On Espruino straight to the socket, then wait for `drain` (its write() says nothing useful);
-    // what it throws is out of memory. A test may still give the platform a _write.
-    if (__ESPRUINO__ && !c._plat._write ? (s.write(b), 1) : !c._plat._write(s, b)) c._writable = 0;
+    // what it throws is out of memory.
+    if (__ESPRUINO__ ? (s.write(b), 1) : !c._plat._write(s, b)) c._writable = 0;
     c._sentAt = c._now;
     return true;
   } catch (x) {
@@ -538,12 +538,12 @@ P._packet = function () {
     // it forever; the connection stays up (departs from [MQTT-4.8.0-2]).
     if (c._flags & 16) c._fail(0, Err.Skipped);
     else {
-      // The topic (g) and payload (e): on Espruino the packet's own substrings (the adapter has no
-      // function for them, which would cost a board variables; a test may still give it one).
+      // The topic (g) and payload (e): on Espruino the packet's own substrings (undefined when no
+      // JsVar is left), not an adapter function, which would cost a board variables.
       r = c._plat;
       n = c._d;
-      g = __ESPRUINO__ && !r._topic ? n.substring(c._ts, c._te) : r._topic(n, c._ts, c._te);
-      e = __ESPRUINO__ && !r._payload ? n.substring(c._ps, c._pe) : r._payload(n, c._ps, c._pe);
+      g = __ESPRUINO__ ? n.substring(c._ts, c._te) : r._topic(n, c._ts, c._te);
+      e = __ESPRUINO__ ? n.substring(c._ps, c._pe) : r._payload(n, c._ps, c._pe);
       if (g === undefined || e === undefined) return c._drop(Err.NoMemory);
       c._emit(Ev.Message, g, e, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
     }

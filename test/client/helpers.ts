@@ -155,3 +155,17 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Espruino's substring() returns undefined when no JsVar is left: the next `n` substrings taken
+ * of a chunk that starts with a PUBLISH (a received topic or payload; the harness's own strings
+ * are not touched) return undefined. Returns the function that puts substring back.
+ */
+export function failNextPublishReads(n: number): () => void {
+  const orig = String.prototype.substring;
+  String.prototype.substring = function (this: string, a: number, b?: number) {
+    if (n > 0 && this.charCodeAt(0) >> 4 == 3 && n--) return undefined as any;
+    return orig.call(this, a, b);
+  } as any;
+  return () => void (String.prototype.substring = orig);
+}

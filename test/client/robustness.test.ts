@@ -3,7 +3,7 @@
 // 317, and on Espruino a failed allocation is error 315 and a clean reconnect with no QoS 1
 // message lost.
 import { describe, it, expect } from "vitest";
-import { CHUNKS, MODE, connected, drain, prng, record, rig } from "./helpers";
+import { CHUNKS, MODE, connected, drain, failNextPublishReads, prng, record, rig } from "./helpers";
 import { ScriptedBroker } from "../sim/broker";
 
 const boom = () => {
@@ -153,19 +153,6 @@ describe("a write that throws", () => {
   });
 });
 
-/**
- * The client's platform fails its next `n` reads of a received topic or payload, as Espruino's
- * substring() does with no JsVar left (it returns undefined).
- */
-function failNextRead(c: any, n: number) {
-  const p = c._plat, topic = p._topic;
-  p._topic = function (this: any, ...a: any[]) {
-    if (n > 0 && n--) return undefined;
-    // (An Espruino adapter has none: the client takes the packet's own substring.)
-    return topic ? topic.apply(this, a) : a[0].substring(a[1], a[2]);
-  };
-}
-
 describe.runIf(MODE == "espruino")("Espruino out of memory (socket.write throws, E.toString or substring returns undefined)", () => {
   it("while writing a QoS 1 publish: error 315, clean reconnect, the publish is not lost", () => {
     const { broker, clock, c, log, sim } = connected({ reconnectPeriod: 100 });
@@ -206,9 +193,13 @@ describe.runIf(MODE == "espruino")("Espruino out of memory (socket.write throws,
     const { broker, clock, c, log, sim } = connected({ clean: false, reconnectPeriod: 100 });
     const got: string[] = [];
     c.on("message", (t: string, p: any) => got.push(t + "=" + p));
-    failNextRead(c, 1);
-    broker.send({ cmd: "publish", topic: "in", payload: "m", qos: 1, messageId: 11 });
-    clock.flush();
+    const restore = failNextPublishReads(1);
+    try {
+      broker.send({ cmd: "publish", topic: "in", payload: "m", qos: 1, messageId: 11 });
+      clock.flush();
+    } finally {
+      restore();
+    }
     expect(got).toEqual([]);
     expect(log).toEqual(["connect sp=0", "error 315", "close", "offline"]);
     expect(drain(broker, 0)).toEqual([]);

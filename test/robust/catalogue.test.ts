@@ -3,7 +3,7 @@
 // the client does with the connection. The rows are printed as a markdown table at the end (the
 // README's "Bad input" table); the code column names both modes where they differ.
 import { describe, it, expect, afterAll } from "vitest";
-import { rig, MODE } from "../client/helpers";
+import { rig, MODE, failNextPublishReads } from "../client/helpers";
 import { ScriptedBroker } from "../sim/broker";
 import type { Client } from "../../src/client";
 
@@ -464,13 +464,13 @@ describe("from the platform", () => {
       let got = 0;
       t.c.on("message", () => got++);
       // What is received is read with substring, which returns undefined with no JsVar left.
-      const p = (t.c as any)._plat, topic = p._topic;
-      p._topic = function (this: any, ...a: any[]) {
-        p._topic = topic;
-        return undefined;
-      };
-      t.broker.send("32 06 00 01 6b 00 2a 78");
-      t.clock.flush();
+      const restore = failNextPublishReads(1);
+      try {
+        t.broker.send("32 06 00 01 6b 00 2a 78");
+        t.clock.flush();
+      } finally {
+        restore();
+      }
       expect(t.log).toEqual(["error 315", "close", "offline"]);
       expect(got).toBe(0);
       reconnects(t);

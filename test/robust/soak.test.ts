@@ -121,18 +121,26 @@ async function soak() {
     };
     // The wire as the client sees it: its writes and the chunks its socket delivers.
     const cc: any = c, p = cc._plat, write = p._write, io = cc._io;
-    p._write = function (sock: any, b: any, a: number, e: number) {
-      // (Espruino builds write whole packets as strings.)
-      s.wire.outBytes(sock, typeof b == "string" ? latin1(b) : Uint8Array.from(b.subarray(a, e)));
-      // (An Espruino adapter has none: the client writes to the socket and waits for drain.)
-      return write ? write.call(this, sock, b, a, e) : (sock.write(b), false);
-    };
+    // (On Espruino the client writes whole packets, as strings, to the socket itself: its write is
+    // wrapped below, the first time the socket calls _io, which comes before any write.)
+    if (MODE != "espruino")
+      p._write = function (sock: any, b: any, a: number, e: number) {
+        s.wire.outBytes(sock, typeof b == "string" ? latin1(b) : Uint8Array.from(b.subarray(a, e)));
+        return write.call(this, sock, b, a, e);
+      };
     s.wire.now = () => clock.elapsed();
     const socketIn = new Map<any, StreamDecoder>();
     // _io is, on Espruino, the socket's own listener (called with the socket as `this` and one
     // argument, a string for data); on Node the adapter calls it with (socket, Io, value, errno).
     cc._io = function (this: any, sock: any, ev: number, ch: any, errno: any) {
       if (MODE == "espruino") {
+        if (!this._wireWrite) {
+          const w = (this._wireWrite = this.write);
+          this.write = function (this: any, b: string) {
+            s.wire.outBytes(this, latin1(b));
+            return w.call(this, b);
+          };
+        }
         if (typeof sock == "string" && this == cc._sock) {
           const b = latin1(sock);
           s.wire.inBytes(this, b);
