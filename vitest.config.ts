@@ -8,7 +8,7 @@ const once = ["test/bundle/**/*.test.ts", "test/interop/**/*.test.ts", "test/eng
 function project(name: string, espruino: boolean) {
   return {
     extends: true as const,
-    define: { __ESPRUINO__: String(espruino), __QOS1__: "true", __TLS__: "true" },
+    define: { __ESPRUINO__: String(espruino), __QOS1__: "true", __QOS2__: "true", __TLS__: "true" },
     test: {
       name,
       include: espruino ? ["test/**/*.test.ts"] : ["test/**/*.test.ts"],

@@ -6,7 +6,7 @@ import path from "node:path";
 import ts from "typescript";
 
 /** FEATURES key -> the global identifier (src/defines.d.ts) the build replaces with a literal. */
-export const SWITCHES = { ESPRUINO: "__ESPRUINO__", QOS1: "__QOS1__", TLS: "__TLS__" };
+export const SWITCHES = { ESPRUINO: "__ESPRUINO__", QOS1: "__QOS1__", QOS2: "__QOS2__", TLS: "__TLS__" };
 
 /** Minified-size goals in bytes; a miss is reported, not fatal. Targets absent here have none. */
 export const GOALS = {
@@ -56,7 +56,7 @@ export function listPieces(dir) {
 }
 
 /**
- * The FEATURES of a target's source text as { ESPRUINO, QOS1, TLS } booleans. Throws, naming the
+ * The FEATURES of a target's source text as { ESPRUINO, QOS1, QOS2, TLS } booleans. Throws, naming the
  * file and line, unless it is exactly one exported const object literal of those three keys with
  * the literals true/false.
  */
@@ -74,7 +74,7 @@ export function readFeatures(text, fileName) {
       }
     }
   }
-  const shape = "export const FEATURES = { ESPRUINO: true|false, QOS1: true|false, TLS: true|false };";
+  const shape = "export const FEATURES = { ESPRUINO: true|false, QOS1: true|false, QOS2: true|false, TLS: true|false };";
   if (!decl) throw new Error(`${fileName}: no FEATURES; a target needs \`${shape}\``);
   const exported = (ts.getModifiers(stmt) || []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
   if (!exported || !(stmt.declarationList.flags & ts.NodeFlags.Const))

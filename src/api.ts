@@ -11,6 +11,8 @@ export interface Defaults {
   outboxSize: number;
   queueSize: number;
   inflight: number;
+  /** QoS 2 targets: see Options.qos2Held. */
+  qos2Held?: number;
 }
 
 /**

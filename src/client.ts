@@ -37,6 +37,11 @@ export const enum F {
   Done = 2,
   /** Written in an earlier connection: resent with DUP in a resumed session, renumbered in a new one. */
   Was = 4,
+  /**
+   * QoS 2: PUBREC received. What goes out for it is a PUBREL (again in a resumed session), and the
+   * PUBCOMP completes it. A new session sends it as a new PUBLISH.
+   */
+  Rel = 8,
 }
 
 /**
@@ -81,8 +86,10 @@ export interface Options {
   outboxSize?: number;
   /** Most publishes the outbox holds at once. */
   queueSize?: number;
-  /** Most QoS 1 publishes unacknowledged on the wire. */
+  /** Most QoS 1 and QoS 2 publishes unacknowledged on the wire. */
   inflight?: number;
+  /** QoS 2 targets: most received QoS 2 messages whose ids are held until their PUBREL. */
+  qos2Held?: number;
 }
 
 /** A subscribe or unsubscribe request: the unit acknowledged by one SUBACK or UNSUBACK. */
@@ -132,6 +139,12 @@ P._init = function (o: Options, p: Platform) {
   c._ob = o.outboxSize;
   c._qs = o.queueSize;
   c._if = o.inflight;
+  if (__QOS2__) {
+    // The ids of QoS 2 messages delivered and not yet released by PUBREL: a duplicate of one is
+    // not delivered again [MQTT-4.3.3-2]. At most qos2Held of them, across reconnects.
+    c._hm = o.qos2Held;
+    c._held = [];
+  }
   c._clean = o.clean ? 1 : 0;
   // What the socket is opened with: on Node the options themselves (they carry the TLS settings),
   // on a board only what the adapter reads.
@@ -360,7 +373,7 @@ P._drop = function (code?: number, cause?: any) {
   } else {
     if (was == S.Ended) return;
     c._state = S.Offline;
-    if (__QOS1__) for (; (e = q[k]); k++) if (e._s & F.Sent) e._s = F.Was;
+    if (__QOS1__) for (; (e = q[k]); k++) if (e._s & F.Sent) e._s = F.Was | (__QOS2__ ? e._s & F.Rel : 0);
     // A refused protocol waits for reconnect() [CONNACK 1]; a refused identity or credentials the
     // longest step; anything else backs off exponentially with jitter. Scheduled before the
     // listeners run, so a reconnect() from a `close` listener resets it.
@@ -533,10 +546,17 @@ P._packet = function () {
   } else if (t == T.CONNACK) c._drop(Err.Unexpected); // one per connection
   else if (t == T.PUBLISH) {
     q = c._flags & 6;
-    if (q > 2) return c._drop(Err.Qos2);
+    if (!__QOS2__ && q > 2) return c._drop(Err.Qos2);
+    // QoS 2 (method B of 4.3.3): delivered at its first PUBLISH, its id then held until PUBREL; a
+    // PUBLISH with a held id is not delivered again [MQTT-4.3.3-2] (j: its index). A new one when
+    // the table is full is neither delivered nor acknowledged: the broker sends it again later.
+    if (__QOS2__ && q > 2 && (j = c._held.indexOf(id)) < 0 && c._held.length >= c._hm) return c._drop(Err.HeldFull);
+    if (__QOS2__ && j >= 0) {
+      // (delivered already)
+    }
     // Larger than the receive buffer: skipped, but acknowledged so the broker does not redeliver
     // it forever; the connection stays up (departs from [MQTT-4.8.0-2]).
-    if (c._flags & 16) c._fail(0, Err.Skipped);
+    else if (c._flags & 16) c._fail(0, Err.Skipped);
     else {
       // The topic (g) and payload (e): on Espruino the packet's own substrings (undefined when no
       // JsVar is left), not an adapter function, which would cost a board variables.
@@ -547,19 +567,35 @@ P._packet = function () {
       if (g === undefined || e === undefined) return c._drop(Err.NoMemory);
       c._emit(Ev.Message, g, e, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
     }
-    // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2]; unhandled ones too [MQTT-4.5.0-2].
-    if (q && c.connected) c._out("\x40\x02" + u16(id)); // PUBACK
-  } else if (t == T.PUBACK) {
+    // Held even when a handler dropped the connection before the PUBREC: the broker resends it.
+    if (__QOS2__ && q > 2 && j < 0) c._held.push(id);
+    // Delivered, then acknowledged, in arrival order [MQTT-4.6.0-2, -3]; unhandled ones too [MQTT-4.5.0-2].
+    if (q && c.connected) c._out((__QOS2__ && q > 2 ? "\x50\x02" : "\x40\x02") + u16(id)); // PUBREC, PUBACK
+  } else if (t == T.PUBACK || (__QOS2__ && (t == T.PUBREC || t == T.PUBCOMP))) {
     // Here, not in a function of its own, as the SUBACK and UNSUBACK below: one fewer on a board.
-    // `done` when it completed something (the stats piece counts the others).
+    // `done` when it completed something (the stats piece counts the others). An outbox entry
+    // takes the ack of its QoS and step: PUBACK (QoS 1), PUBREC, then PUBCOMP once Rel (QoS 2).
     if (__QOS1__)
       for (i = __ESPRUINO__ ? 0 : c._qh; !done && (e = c._q[i]); i++)
-        if (e._s & F.Sent && e._i == id) {
-          e._s = F.Done;
-          c._inflight--;
-          pump(c, i);
+        if (e._s & F.Sent && e._i == id && (!__QOS2__ || t == (e._h & 4 ? (e._s & F.Rel ? T.PUBCOMP : T.PUBREC) : T.PUBACK))) {
+          if (__QOS2__ && t == T.PUBREC) {
+            // Received: its id is released in the order PUBRECs came [MQTT-4.6.0-4].
+            e._s |= F.Rel;
+            c._out("\x62\x02" + u16(id)); // PUBREL [MQTT-4.3.3-1]
+          } else {
+            e._s = F.Done;
+            c._inflight--;
+            pump(c, i);
+          }
           done = true;
         }
+    // A QoS 2 ack out of step is bad input: the session cannot tell what the broker holds.
+    if (__QOS2__ && !done && t != T.PUBACK) return c._drop(Err.Unmatched), done;
+  } else if (__QOS2__ && t == T.PUBREL) {
+    // Released: that id may carry a new message now. PUBCOMP even for an id not held (its PUBCOMP
+    // may have been lost with the last connection) [MQTT-4.3.3-2].
+    if ((done = (i = c._held.indexOf(id)) >= 0)) c._held.splice(i, 1);
+    c._out("\x70\x02" + u16(id)); // PUBCOMP
   } else if (t != T.PINGRESP)
     // (q: how many filters the SUBACK refused.)
     for (q = 0, r = c._reqs, n = c._pe - c._ps, i = 0; i < r.length && !done; i++)
@@ -591,6 +627,8 @@ function resume(c: any, sp: number) {
   // `n`: the requests there before pump(), whose QoS 0 callbacks may make more (which subscribe
   // sends itself, the client being connected).
   var r = c._reqs, n = r.length, k, q;
+  // A new session: the broker holds no QoS 2 message of ours half-way either.
+  if (__QOS2__ && !sp) c._held = [];
   // Resumed: an entry keeps the mark, so a resend that never got out before the next drop is
   // still renumbered (and DUP cleared) if that session turns out new.
   if (__QOS1__)
@@ -649,9 +687,10 @@ function pump(c: any, k?: number) {
     if (!(e._s & (F.Sent | F.Done))) {
       if (__QOS1__ && e._h & 6 && c._inflight >= c._if) break;
       // Encoded now: DUP and a new id are field changes until then.
-      if (!c._out(packetText(e._h, u16(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? u16(e._i) : "") + e._p))) break;
+      // (A QoS 2 entry past its PUBREC is its PUBREL, resent in a resumed session [MQTT-4.3.3-1].)
+      if (!c._out(__QOS2__ && e._s & F.Rel ? "\x62\x02" + u16(e._i) : packetText(e._h, u16(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? u16(e._i) : "") + e._p))) break;
       if (__QOS1__ && e._h & 6) {
-        e._s = F.Sent;
+        e._s = F.Sent | (__QOS2__ ? e._s & F.Rel : 0);
         c._inflight++;
       } else {
         // Freed before its callback runs, so a publish from the callback finds room (this pump
@@ -686,7 +725,7 @@ P.publish = function (topic: string, payload: any, opts?: any, cb?: any) {
   // made first (bytes through E.toString, which has no memory at times: undefined; 0 for what is
   // no payload), so that payloadOf is not in a board's core; on Node once it is known valid.
   pl = __ESPRUINO__ ? bytesText(payload, c._plat._g._E) : payloadOf(payload);
-  n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) ? -Err.Qos : (__ESPRUINO__ ? pl === 0 : pl === undefined) || typeof topic != "string" ? -Err.Options : __ESPRUINO__ && pl === undefined ? -Err.NoMemory : /*#__NOINLINE__*/ publishBody(topic, pl, q);
+  n = c._ending || c._state == S.Ended ? -Err.Ended : q !== 0 && (q !== 1 || !__QOS1__) && (q !== 2 || !__QOS2__) ? -Err.Qos : (__ESPRUINO__ ? pl === 0 : pl === undefined) || typeof topic != "string" ? -Err.Options : __ESPRUINO__ && pl === undefined ? -Err.NoMemory : /*#__NOINLINE__*/ publishBody(topic, pl, q);
   if (!__ESPRUINO__ && n >= 0) pl = bytesText(pl);
   // What the entry counts among the outbox's bytes: a state byte, then the packet.
   // (The fixed header's size counted here, as headerSize() does: a call would be a function of its
@@ -726,7 +765,7 @@ P.subscribe = function (filters: any, opts?: any, cb?: any, un?: any) {
   f = typeof filters == "string" ? [filters] : filters;
   q = (opts && opts.qos) || 0;
   if (c._ending || c._state == S.Ended) code = Err.Ended;
-  else if (q !== 0 && (q !== 1 || !__QOS1__)) code = Err.Qos;
+  else if (q !== 0 && (q !== 1 || !__QOS1__) && (q !== 2 || !__QOS2__)) code = Err.Qos;
   else if (!f || !f.length) code = Err.Filter;
   else for (i = 0; i < f.length; i++) if (typeof f[i] != "string" || !f[i]) code = Err.Filter; // the check piece checks the rest
   if (code) c._fail(cb, code);

@@ -50,8 +50,18 @@ export const enum Err {
   Unexpected = 211,
   /** A SUBACK whose number of return codes differs from the number of filters. */
   SubackCount = 212,
-  /** A QoS 2 PUBLISH, which this client never subscribes for. */
+  /** A QoS 2 PUBLISH on a target without QoS 2 (espruino-esp8266, espruino-lite), which never subscribes for it. */
   Qos2 = 213,
+  /**
+   * A PUBREC or PUBCOMP that answers no QoS 2 message at that step: an unknown packet id, a
+   * PUBCOMP before the PUBREL, a second PUBREC after it, either for a QoS 1 message.
+   */
+  Unmatched = 214,
+  /**
+   * A QoS 2 message arrived while `qos2Held` received ones were waiting for their PUBREL: it is
+   * neither delivered nor acknowledged, and the broker sends it again after the reconnect.
+   */
+  HeldFull = 215,
 
   // 3xx: the connection
   /** CONNACK 1: unacceptable protocol version. Reconnecting stops. */

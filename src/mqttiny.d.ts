@@ -45,6 +45,10 @@ export declare const enum ErrorCode {
   SubackCount = 212,
   /** A QoS 2 PUBLISH (never subscribed for). */
   Qos2 = 213,
+  /** A PUBREC or PUBCOMP that matches no QoS 2 message at that step (unknown id, PUBCOMP before PUBREL). */
+  Unmatched = 214,
+  /** A QoS 2 message arrived while `qos2Held` received ones wait for their PUBREL; the broker resends it. */
+  HeldFull = 215,
   /** CONNACK 1: unacceptable protocol version; reconnecting stops. */
   RefusedProtocol = 301,
   /** CONNACK 2: identifier rejected; retried at reconnectMax. */
@@ -91,8 +95,14 @@ export type Payload = string | Uint8Array | ArrayBuffer;
  */
 export type MessagePayload = any;
 
+/**
+ * Quality of service. 2 (exactly once) on the node, espruino-esp32 and espruino-stm32 targets; the
+ * espruino-esp8266 and espruino-lite bundles refuse it with 103 (lite refuses 1 too).
+ */
+export type QoS = 0 | 1 | 2;
+
 export interface PacketInfo {
-  qos: 0 | 1;
+  qos: QoS;
   retain: boolean;
   dup: boolean;
 }
@@ -133,17 +143,22 @@ export interface ConnectOptions {
   outboxSize?: number;
   /** Most publishes in the outbox at once (default per target). */
   queueSize?: number;
-  /** Most unacknowledged QoS 1 publishes on the wire (default per target). */
+  /** Most unacknowledged QoS 1 and QoS 2 publishes on the wire (default per target). */
   inflight?: number;
+  /**
+   * QoS 2 targets: most received QoS 2 messages waiting for their PUBREL, whose ids the client holds
+   * so that it never delivers one twice (default 16 on boards, 65,535 on Node). One more is error 215.
+   */
+  qos2Held?: number;
 }
 
 export interface PublishOptions {
-  qos?: 0 | 1;
+  qos?: QoS;
   retain?: boolean;
 }
 
 export interface SubscribeOptions {
-  qos?: 0 | 1;
+  qos?: QoS;
   /** Called for messages matching these filters, besides the `message` event. */
   handler?: MessageHandler;
 }

@@ -4,7 +4,7 @@ import { options } from "../src/api";
 import { nodePlatform, processEnv } from "../src/platform/node";
 
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
-export const FEATURES = { ESPRUINO: false, QOS1: true, TLS: true };
+export const FEATURES = { ESPRUINO: false, QOS1: true, QOS2: true, TLS: true };
 
 /** One platform for every client of the process: it holds nothing per client. */
 var platform: any;
@@ -14,7 +14,7 @@ var platform: any;
  * most publishes it holds. outboxMax is not among connector()'s defaults, where 0 would mean "the
  * default".
  */
-var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 4096 };
+var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 4096, qos2Held: 65535 };
 
 export function connect(url?: any, opts?: any) {
   var o: any = options(url, opts, DEFAULTS);

@@ -26,6 +26,8 @@ var WORDS: any = {
   211: "unexpected packet from the broker",
   212: "SUBACK with the wrong number of return codes",
   213: "QoS 2 message from the broker (not supported)",
+  214: "PUBREC or PUBCOMP that matches no QoS 2 message at that step",
+  215: "QoS 2 message while qos2Held received ones wait for their PUBREL",
   301: "connection refused: unacceptable protocol version",
   302: "connection refused: identifier rejected",
   303: "connection refused: server unavailable",

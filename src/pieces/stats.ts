@@ -44,7 +44,7 @@ export function stats(P: any) {
     } else if (st != S.Connack && t != T.CONNACK && t != T.PUBLISH) {
       // An ack (or a QoS 2 one, never asked for) is `done` when it completed something.
       if (!r) s.ignored++;
-      else if (t == T.PUBACK) s.acked++;
+      else if (t == T.PUBACK || (__QOS2__ && t == T.PUBCOMP)) s.acked++;
     }
   };
 }

@@ -50,7 +50,7 @@ async function codecPath() {
   if (fs.existsSync(cached)) return cached;
   const { compile, bundle } = await import(pathToFileURL(path.join(root, "build", "bundle.mjs")).href);
   const { js } = compile(root); // type errors elsewhere in src/ do not matter here
-  const code = await bundle(js, path.join(root, "src", "codec", "index.ts"), { ESPRUINO: false, QOS1: true, TLS: true });
+  const code = await bundle(js, path.join(root, "src", "codec", "index.ts"), { ESPRUINO: false, QOS1: true, QOS2: true, TLS: true });
   const tmp = `${cached}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, code);
   fs.renameSync(tmp, cached);

@@ -11,19 +11,20 @@ import { bundle, compile, minifyForBoard, replaceSwitches } from "../../build/bu
 import { listTargets, readFeatures } from "../../build/targets.mjs";
 import { root } from "./built";
 
-const FEATURES_OK = "export const FEATURES = { ESPRUINO: true, QOS1: false, TLS: false };";
+const FEATURES_OK = "export const FEATURES = { ESPRUINO: true, QOS1: false, QOS2: false, TLS: false };";
 
 describe("readFeatures", () => {
   it("reads the booleans of FEATURES", () => {
     expect(readFeatures(`import { x } from "y";\n${FEATURES_OK}\nexport var connect = x;`, "t.ts")).toEqual({
       ESPRUINO: true,
       QOS1: false,
+      QOS2: false,
       TLS: false,
     });
   });
   it("accepts `as const`, quoted keys and any key order", () => {
-    const src = `export const FEATURES = { "TLS": true, QOS1: true, ESPRUINO: false } as const;`;
-    expect(readFeatures(src, "t.ts")).toEqual({ ESPRUINO: false, QOS1: true, TLS: true });
+    const src = `export const FEATURES = { "TLS": true, QOS2: false, QOS1: true, ESPRUINO: false } as const;`;
+    expect(readFeatures(src, "t.ts")).toEqual({ ESPRUINO: false, QOS1: true, QOS2: false, TLS: true });
   });
   it.each([
     ["no FEATURES", "export var connect = 1;", /no FEATURES/],
@@ -31,8 +32,8 @@ describe("readFeatures", () => {
     ["FEATURES not const", "export let FEATURES = { ESPRUINO: true, QOS1: true, TLS: true };", /must be declared/],
     ["not an object literal", "export const FEATURES = make();", /object literal/],
     ["a value that is not a literal", "export const FEATURES = { ESPRUINO: !0, QOS1: true, TLS: true };", /literal true or false/],
-    ["a key missing", "export const FEATURES = { ESPRUINO: true, QOS1: true };", /lacks TLS/],
-    ["an unknown key", "export const FEATURES = { ESPRUINO: true, QOS1: true, TLS: true, QOS2: true };", /unknown feature QOS2/],
+    ["a key missing", "export const FEATURES = { ESPRUINO: true, QOS1: true, QOS2: true };", /lacks TLS/],
+    ["an unknown key", "export const FEATURES = { ESPRUINO: true, QOS1: true, QOS2: true, TLS: true, QOS3: true };", /unknown feature QOS3/],
     ["a key twice", "export const FEATURES = { ESPRUINO: true, QOS1: true, TLS: true, TLS: false };", /given twice/],
     ["a spread", "export const FEATURES = { ...BASE, TLS: true };", /entries must be/],
   ])("rejects %s", (_what, src, message) => {
@@ -45,7 +46,7 @@ describe("readFeatures", () => {
 });
 
 describe("replaceSwitches", () => {
-  const on = { ESPRUINO: true, QOS1: false, TLS: true };
+  const on = { ESPRUINO: true, QOS1: false, QOS2: false, TLS: true };
   it("replaces references and leaves property names alone", () => {
     const out = replaceSwitches("var a = __QOS1__ ? o.__TLS__ : { __ESPRUINO__: __ESPRUINO__ };", on, false);
     expect(out).toBe("var a = false ? o.__TLS__ : { __ESPRUINO__: true };");
@@ -64,7 +65,7 @@ describe("bundling a fixture project", () => {
     fs.writeFileSync(path.join(dir, f), text);
   };
   const entry = (name: string) => path.join(dir, "targets", name + ".ts");
-  const features = { ESPRUINO: true, QOS1: false, TLS: false };
+  const features = { ESPRUINO: true, QOS1: false, QOS2: false, TLS: false };
   const run = (src: string) => {
     const exports: any = {};
     vm.runInContext(src, vm.createContext({ exports, module: { exports } }));
@@ -122,7 +123,7 @@ describe("bundling a fixture project", () => {
       expect(src).not.toContain("with-qos1:");
       expect(src).toContain("on-board");
       expect(src).not.toContain("on-node");
-      expect(src).not.toMatch(/__(ESPRUINO|QOS1|TLS)__|FEATURES|use strict|__esModule/);
+      expect(src).not.toMatch(/__(ESPRUINO|QOS1|QOS2|TLS)__|FEATURES|use strict|__esModule/);
     }
     expect(readable).toContain("exports.connect = connect;");
   });

@@ -125,7 +125,7 @@ describe.each(bundles())("%s/%s", (t, f) => {
   it("uses no var before its declaration has run", checked(findVarBeforeDeclaration));
   it("is ASCII outside comments", () => expect(findNonAscii(src)).toEqual([]));
   it("has no feature switch left unreplaced", () => {
-    expect(src).not.toMatch(/__(ESPRUINO|QOS1|TLS)__/);
+    expect(src).not.toMatch(/__(ESPRUINO|QOS1|QOS2|TLS)__/);
   });
   it("has no 'use strict', __esModule marker or interop helper", () => {
     expect(src).not.toMatch(/use strict|__esModule|_interop|require\(['"]tslib/);
@@ -174,7 +174,7 @@ describe("Node", () => {
     const codec = require(path.join(dist, "node", "codec.js"));
     for (const fn of ["encodeConnect", "encodePublish", "encodeSubscribe", "createDecoder", "feed"])
       expect(typeof codec[fn], fn).toBe("function");
-    expect(fs.readFileSync(path.join(dist, "node", "codec.js"), "utf8")).not.toMatch(/__(ESPRUINO|QOS1|TLS)__/);
+    expect(fs.readFileSync(path.join(dist, "node", "codec.js"), "utf8")).not.toMatch(/__(ESPRUINO|QOS1|QOS2|TLS)__/);
   });
 });
 

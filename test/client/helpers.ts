@@ -15,8 +15,8 @@ declare const __ESPRUINO__: boolean;
 /** The socket mode that matches how the sources were compiled for this vitest project. */
 export const MODE: Mode = __ESPRUINO__ ? "espruino" : "node";
 
-/** Device-sized defaults (the esp8266 target's), unless a test gives its own. */
-export const DEFAULTS: Defaults = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2 };
+/** Device-sized defaults (the esp8266 target's, and the QoS 2 targets' qos2Held), unless a test gives its own. */
+export const DEFAULTS: Defaults = { rxSize: 512, outboxSize: 1024, queueSize: 8, inflight: 2, qos2Held: 16 };
 
 /** Milliseconds per tick of the client's timer in these tests. */
 export const TICK = 100;

@@ -125,7 +125,7 @@ describe.each(CHUNKS)("protocol violations (chunkSize %s)", (_, chunkSize) => {
     ["a wildcard in a received topic [MQTT-3.3.2-2]", "30 05 00 03 61 2f 23", 205],
     ["ill-formed UTF-8 in a received topic [MQTT-1.5.3-1]", "30 04 00 02 c3 28", 205],
     ["packet id 0 [MQTT-2.3.1-1]", "40 02 00 00", 206],
-    ["a QoS 2 PUBLISH (never subscribed for)", "34 07 00 01 61 00 05 68 69", 213],
+    ["a PUBREC for an id not in flight", "50 02 00 07", 214],
     ["a second CONNACK", "20 02 00 00", 211],
   ];
   for (const [name, hex, code] of cases) {

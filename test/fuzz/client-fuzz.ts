@@ -5,12 +5,13 @@
 // writes fuzz inputs into the connection: gen.mjs cases, or streams of packets the client is
 // waiting for (PUBACKs of the ids on the wire, SUBACKs, PUBLISHes to its subscription, PINGRESPs,
 // CONNACKs), mutated, cut at random chunk boundaries (each connection its own chunk size).
-// Meanwhile the app publishes QoS 1 and QoS 0 messages (retrying any refused with 107, outbox
-// full), and a message handler sometimes throws. Time moves in random steps, sometimes past the
+// Meanwhile the app publishes QoS 2, 1 and 0 messages (retrying any refused with 107, outbox
+// full), and a message handler sometimes throws. QoS 2 both ways: the far side answers PUBREC and
+// PUBCOMP (mostly), and the fuzz forges PUBRECs, PUBCOMPs, PUBRELs and QoS 2 PUBLISHes. Time moves in random steps, sometimes past the
 // keepalive.
 // Then the fuzz stops: the connection is cut, the far side answers cleanly from then on, and
 // within 5 minutes of virtual time every publish must have been called back exactly once, every
-// QoS 1 message successfully, the client connected with an empty outbox.
+// QoS 1 and QoS 2 message successfully, the client connected with an empty outbox.
 // Checked throughout: no exception escapes; no index outside the client's fixed buffers or a
 // chunk; error codes are ones the client documents; the client never stays offline with no
 // reconnect scheduled (except after CONNACK 1, where the app calls reconnect() as documented);
@@ -24,7 +25,7 @@ import * as G from "./gen.mjs";
 import { strict, hex } from "./strict";
 
 /** Codes the app may see while garbage comes in (README's table). */
-const ALLOWED = new Set([201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 301, 302, 303, 304, 305, 310, 311, 312, 313, 316, 317]);
+const ALLOWED = new Set([201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214, 215, 301, 302, 303, 304, 305, 310, 311, 312, 313, 316, 317]);
 
 export interface ClientRun {
   /** Fuzz inputs written into a connection. */
@@ -70,15 +71,17 @@ export function runClientSession(seed: number, session: number, cases: number): 
   // ---- the far side
   interface Far {
     conn: SimConnection;
-    /** Ids of QoS 1 PUBLISHes the client wrote on this connection and nobody acknowledged yet. */
+    /** Ids of QoS 1 and 2 PUBLISHes the client wrote on this connection (acknowledged or not). */
     ids: number[];
+    /** Ids of the PUBRELs the client wrote on this connection. */
+    rels: number[];
     subs: { id: number; n: number }[];
   }
   let far: Far | null = null;
   sim.listen((conn) => {
     run.connections++;
     conn.chunkSize = clean ? 536 : G.chance(r, 0.3) ? G.between(r, 1, 8) : G.between(r, 9, 700);
-    const me: Far = { conn, ids: [], subs: [] };
+    const me: Far = { conn, ids: [], rels: [], subs: [] };
     far = me;
     const dec = new StreamDecoder(
       (p: any) => fromClient(me, p),
@@ -100,14 +103,18 @@ export function runClientSession(seed: number, session: number, cases: number): 
         else send(conn, Uint8Array.of(0x20, 2, G.below(r, 2), 0));
         break;
       case "publish":
-        if (p.qos == 1) {
+        if (p.qos) {
           if (p.messageId < 1 || p.messageId > 65535) problem(`PUBLISH id ${p.messageId}`);
           // Not reused while in flight [MQTT-2.3.1-2]. A forged PUBACK the client accepted frees
           // an id as a genuine one does, so this asks the outbox rather than the wire's history.
           if (holding(p.messageId) > 1) problem(`PUBLISH id ${p.messageId} reused while in flight`);
           me.ids.push(p.messageId);
-          if (clean || G.chance(r, 0.6)) ack(me, p.messageId);
+          if (clean || G.chance(r, 0.6)) send(conn, Uint8Array.of(p.qos == 2 ? 0x50 : 0x40, 2, p.messageId >> 8, p.messageId & 255));
         }
+        break;
+      case "pubrel": // of a QoS 2 PUBLISH it sent: PUBCOMP
+        me.rels.push(p.messageId);
+        if (clean || G.chance(r, 0.6)) send(conn, Uint8Array.of(0x70, 2, p.messageId >> 8, p.messageId & 255));
         break;
       case "subscribe":
         me.subs.push({ id: p.messageId, n: p.subscriptions.length });
@@ -124,15 +131,13 @@ export function runClientSession(seed: number, session: number, cases: number): 
         if (clean || G.chance(r, 0.8)) send(conn, Uint8Array.of(0xd0, 0));
         break;
       case "puback": // of a PUBLISH it received
+      case "pubrec":
+      case "pubcomp":
       case "disconnect":
         break;
       default:
         problem(`the client sent ${p.cmd}`);
     }
-  }
-
-  function ack(me: Far, id: number): void {
-    send(me.conn, Uint8Array.of(0x40, 2, id >> 8, id & 255));
   }
 
   /** Writes one fuzz input into `conn`: a gen.mjs case, or packets the client waits for, mutated. */
@@ -167,16 +172,21 @@ export function runClientSession(seed: number, session: number, cases: number): 
     for (let k = G.between(r, 1, 6); k > 0 && f.n < 60; k--) {
       const x = G.below(r, 10);
       if (x < 3 && me.ids.length) {
-        const id = me.ids[G.below(r, me.ids.length)];
-        put(0x40, 2, id >> 8, id & 255);
+        // PUBACK, PUBREC or PUBCOMP of an id on the wire, right for its QoS and step or not.
+        const id = me.rels.length && G.chance(r, 0.3) ? me.rels[G.below(r, me.rels.length)] : me.ids[G.below(r, me.ids.length)];
+        put([0x40, 0x50, 0x70][G.below(r, 3)], 2, id >> 8, id & 255);
+      } else if (x < 3 && G.chance(r, 0.5)) {
+        const id = G.between(r, 1, 65535);
+        put(0x62, 2, id >> 8, id & 255); // a PUBREL, for an id held or not
       } else if (x < 4 && me.subs.length) {
         const s = me.subs[G.below(r, me.subs.length)], n = G.chance(r, 0.8) ? s.n : G.between(r, 1, 4);
         const b = [0x90, 2 + n, s.id >> 8, s.id & 255];
         for (let i = 0; i < n; i++) b.push(G.chance(r, 0.9) ? 1 : 0x80);
         put(...b);
       } else if (x < 7) {
-        // PUBLISH to the subscription "f/#", QoS 0 or 1, sometimes larger than the receive buffer.
-        const q = G.chance(r, 0.9) ? G.below(r, 2) : 2, id = G.between(r, 1, 65535);
+        // PUBLISH to the subscription "f/#", QoS 0, 1 or 2 (ids from a few, so that duplicates
+        // come), sometimes larger than the receive buffer.
+        const q = G.below(r, 3), id = q == 2 && G.chance(r, 0.5) ? G.between(r, 1, 8) : G.between(r, 1, 65535);
         const pl = G.chance(r, 0.9) ? G.below(r, 40) : G.between(r, 400, 1200);
         const len = 2 + 3 + (q ? 2 : 0) + pl;
         f.at[f.n++] = o;
@@ -240,7 +250,7 @@ export function runClientSession(seed: number, session: number, cases: number): 
   });
   c.on("message", () => run.received++);
   c.subscribe("f/#", {
-    qos: 1,
+    qos: 2,
     handler: () => {
       if (G.chance(r, 0.05)) throw new Error("a handler that throws");
     },
@@ -282,7 +292,7 @@ export function runClientSession(seed: number, session: number, cases: number): 
 
   function step(): void {
     const k = G.below(r, 20);
-    if (k < 6) queue(G.chance(r, 0.8) ? 1 : 0);
+    if (k < 6) queue(G.chance(r, 0.8) ? 1 + G.below(r, 2) : 0);
     if (retry.length && G.chance(r, 0.5)) publish(retry.shift()!);
     const cur = sim.current;
     if (!clean && cur && cur.state == "open" && G.chance(r, 0.7)) inject(cur, false);

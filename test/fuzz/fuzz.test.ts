@@ -47,7 +47,7 @@ describe.skipIf(ONLY !== undefined || CLIENT_ONLY !== undefined)(`fuzz, seed ${S
     expect(s.cases).toBeGreaterThan(0);
   }, TIMEOUT);
 
-  it(`client (${CLIENT_MODE} sockets): ${SESSIONS} sessions of ${STEPS} steps; every QoS 1 publish delivered once the fuzz stops`, () => {
+  it(`client (${CLIENT_MODE} sockets): ${SESSIONS} sessions of ${STEPS} steps; every QoS 1 and QoS 2 publish delivered once the fuzz stops`, () => {
     const t0 = Date.now(), end = deadline();
     const tot = { sessions: 0, cases: 0, bytes: 0, connections: 0, published: 0, full: 0, received: 0, errors: {} as Record<number, number> };
     for (let i = 0; i < SESSIONS && Date.now() < end; i++) {

@@ -110,7 +110,7 @@ setTimeout(() => { console.log(JSON.stringify(out)); process.exit(1); }, 10000).
   it("type-checks a TypeScript program in that project against the package's types (node16 resolution), and rejects a wrong call", () => {
     const good = `import { connect, ErrorCode, type MqttError } from "mqttiny";
 const c = connect("mqtt://127.0.0.1:1883", { clientId: "ts", keepalive: 30 });
-c.on("message", (topic: string, payload: any, packet) => { const q: 0 | 1 = packet.qos; void topic; void payload; void q; });
+c.on("message", (topic: string, payload: any, packet) => { const q: 0 | 1 | 2 = packet.qos; void topic; void payload; void q; });
 c.publish("a/b", "x", { qos: 1 }, (err: MqttError | null) => { if (err && err.code === ErrorCode.Full) c.end(); });
 `;
     const check = (text: string) => {

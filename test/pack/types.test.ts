@@ -150,8 +150,8 @@ describe("the typings shipped in dist/", () => {
 
   const WRONG: [string, string, RegExp][] = [
     ["a topic that is not a string", `client.publish(1, "x");`, /not assignable to parameter of type 'string'/],
-    ["QoS 3", `client.publish("a", "x", { qos: 3 });`, /Type '3' is not assignable to type '0 \| 1/],
-    ["QoS 2 on subscribe", `client.subscribe("a", { qos: 2 });`, /Type '2' is not assignable to type '0 \| 1/],
+    ["QoS 3", `client.publish("a", "x", { qos: 3 });`, /Type '3' is not assignable to type 'QoS/],
+    ["QoS 3 on subscribe", `client.subscribe("a", { qos: 3 });`, /Type '3' is not assignable to type 'QoS/],
     ["a payload that is a number", `client.publish("a", 42);`, /not assignable to parameter of type 'Payload'/],
     ["keepalive as a string", `connect({ keepalive: "30" });`, /Type 'string' is not assignable to type 'number'/],
     ["a misspelt event", `client.on("mesage", () => {});`, /No overload matches this call/],

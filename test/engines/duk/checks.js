@@ -1,5 +1,5 @@
 // The walk through one Espruino bundle in Duktape, after shim.js and the bundle's
-// Modules.addCached(...). TARGET = {name, qos1, chunk}. One "RESULT <check> PASS|FAIL <why>"
+// Modules.addCached(...). TARGET = {name, qos1, qos2, chunk}. One "RESULT <check> PASS|FAIL <why>"
 // line per check, then "DONE". Virtual time only: Loop.run(ms).
 var KA = 10, TOPIC = "sensors/t";
 
@@ -160,6 +160,49 @@ check("receive-qos1", function () {
   if (!(hi >= 0 && hi < p.at)) return "PUBACK written before the handler ran";
 });
 
+check("qos2", function () {
+  var done = [], n = Broker.rx.length, h0 = handled.length, sub = [], p, id;
+  c.publish(TOPIC, "q2", { qos: 2 }, function (e) {
+    done.push(e);
+  });
+  Loop.run(10);
+  if (!TARGET.qos2) {
+    c.subscribe("q2/#", { qos: 2 }, function (e) {
+      sub.push(e);
+    });
+    Loop.run(10);
+    eq(Broker.rx.length, n, "packets written for a refused QoS 2 publish and subscribe");
+    eq(codeOf(done[0]), 103, "publish error code (this target has no QoS 2)");
+    eq(codeOf(sub[0]), 103, "subscribe error code (this target has no QoS 2)");
+    return;
+  }
+  // Sent: PUBLISH, PUBREC, PUBREL, PUBCOMP, then the callback [MQTT-4.3.3-1].
+  p = Broker.rx[n];
+  if (!p || p.type != 3) return "no PUBLISH written";
+  id = p.body.charCodeAt(11) * 256 + p.body.charCodeAt(12);
+  eq(p.raw, B(0x34, 15, 0, 9, TOPIC, u16(id), "q2"), "PUBLISH QoS 2 bytes");
+  Broker.send(sock, B(0x50, 2, u16(id)));
+  Loop.run(10);
+  eq(Broker.rx[n + 1] && Broker.rx[n + 1].raw, B(0x62, 2, u16(id)), "PUBREL bytes");
+  eq(done.length, 0, "callbacks before PUBCOMP");
+  Broker.send(sock, B(0x70, 2, u16(id)));
+  Loop.run(10);
+  eq(done.length, 1, "callbacks after PUBCOMP");
+  eq(done[0], null, "callback error");
+  // Received: delivered once, PUBREC for it and its duplicate, PUBCOMP for the PUBREL [MQTT-4.3.3-2].
+  n = Broker.rx.length;
+  Broker.send(sock, pkt(0x34, mstr("cmd/q2") + u16(0x2222) + "x") + pkt(0x3c, mstr("cmd/q2") + u16(0x2222) + "x"));
+  Loop.run(10);
+  eq(handled.length - h0, 1, "handler calls for a QoS 2 message and its duplicate");
+  eq(handled[h0][2], 2, "packet.qos");
+  eq(Broker.rx[n] && Broker.rx[n].raw, B(0x50, 2, 0x22, 0x22), "PUBREC bytes");
+  eq(Broker.rx[n + 1] && Broker.rx[n + 1].raw, B(0x50, 2, 0x22, 0x22), "PUBREC bytes for the duplicate");
+  Broker.send(sock, B(0x62, 2, 0x22, 0x22));
+  Loop.run(10);
+  eq(Broker.rx[n + 2] && Broker.rx[n + 2].raw, B(0x70, 2, 0x22, 0x22), "PUBCOMP bytes");
+  eq(c.connected, true, "client.connected");
+});
+
 check("keepalive", function () {
   var pings = Broker.count(12), t0 = Loop.mono();
   // The client counts keepalive on its own tick (1 s): the PINGREQ is due within (KA-1, KA] s
@@ -196,12 +239,14 @@ check("malformed", function () {
   e0 = errs.length;
   s0 = Broker.sockets.length;
   var r0 = c.stats.reconnects;
-  // PUBACK with a reserved flag bit set [MQTT-2.2.2-2]
-  Broker.send(sock, B(0x41, 2, 0, 1));
+  // PUBACK with a reserved flag bit set [MQTT-2.2.2-2]; on a target without QoS 2, a QoS 2 PUBLISH.
+  Broker.send(sock, TARGET.qos2 ? B(0x41, 2, 0, 1) : pkt(0x34, mstr("cmd/q2") + u16(9) + "x"));
   Loop.run(10);
   eq(errs.length - e0, 1, "error events");
   var code = codeOf(errs[e0]);
   if (!(code >= 200 && code < 300)) return "error code " + code + ", want 2xx";
+  if (!TARGET.qos2) eq(code, 213, "error code of a QoS 2 PUBLISH (this target has no QoS 2)");
+  if (!TARGET.qos2) eq(Broker.count(5), 0, "PUBRECs written");
   eq(sock.endedByClient, true, "socket closed by the client");
   eq(c.connected, false, "client.connected");
   if (ev.join(",").indexOf("error,close,offline") < 0) return "events: " + ev.join(",");
@@ -248,8 +293,9 @@ check("end", function () {
 
 check("stats", function () {
   var s = c.stats;
-  eq(s.received, 2, "received");
-  eq(s.sent, TARGET.qos1 ? 2 : 1, "sent");
+  // (The QoS 2 check's message and publish on the targets that have QoS 2; its duplicate is not counted.)
+  eq(s.received, TARGET.qos2 ? 3 : 2, "received");
+  eq(s.sent, TARGET.qos2 ? 3 : TARGET.qos1 ? 2 : 1, "sent");
   eq(s.reconnects, 1, "reconnects");
 });
 

@@ -14,10 +14,10 @@ const root = path.resolve(here, "../../..");
 
 /** The Espruino targets: the most bytes one socket `data` event brings (268 on ESP8266, 536 on ESP32 and STM32 networks). */
 export const TARGETS = {
-  "espruino-esp8266": { name: "espruino-esp8266", qos1: true, chunk: 268 },
-  "espruino-esp32": { name: "espruino-esp32", qos1: true, chunk: 536 },
-  "espruino-stm32": { name: "espruino-stm32", qos1: true, chunk: 536 },
-  "espruino-lite": { name: "espruino-lite", qos1: false, chunk: 268 },
+  "espruino-esp8266": { name: "espruino-esp8266", qos1: true, qos2: false, chunk: 268 },
+  "espruino-esp32": { name: "espruino-esp32", qos1: true, qos2: true, chunk: 536 },
+  "espruino-stm32": { name: "espruino-stm32", qos1: true, qos2: true, chunk: 536 },
+  "espruino-lite": { name: "espruino-lite", qos1: false, qos2: false, chunk: 268 },
 };
 
 /**
