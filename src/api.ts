@@ -13,6 +13,8 @@ export interface Defaults {
   inflight: number;
   /** QoS 2 targets: see Options.qos2Held. */
   qos2Held?: number;
+  /** Node: see Options.qos2Inflight. */
+  qos2Inflight?: number;
 }
 
 /**

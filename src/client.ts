@@ -90,6 +90,11 @@ export interface Options {
   inflight?: number;
   /** QoS 2 targets: most received QoS 2 messages whose ids are held until their PUBREL. */
   qos2Held?: number;
+  /**
+   * Node: most QoS 2 publishes in flight (within `inflight`). Mosquitto 2 acknowledges a QoS 2
+   * PUBLISH beyond its max_inflight_messages (20 by default) and then drops it.
+   */
+  qos2Inflight?: number;
 }
 
 /** A subscribe or unsubscribe request: the unit acknowledged by one SUBACK or UNSUBACK. */
@@ -160,6 +165,11 @@ P._init = function (o: Options, p: Platform) {
   c._qn = c._nk = c._on = 0;
   c.connected = false;
   c._state = c._backoff = c._pid = c._now = c._inflight = 0;
+  // Node: QoS 2 publishes in flight, and their own cap (see Options.qos2Inflight).
+  if (!__ESPRUINO__ && __QOS2__) {
+    c._in2 = 0;
+    c._i2 = o.qos2Inflight;
+  }
   // Due at once: the first tick, on the next turn, opens the connection (unless reconnect() or
   // end() came first).
   c._due = -1;
@@ -361,6 +371,7 @@ P._drop = function (code?: number, cause?: any) {
   c.connected = false;
   // What was on the wire is sent again: the pump starts from the head.
   c._inflight = c._nk = 0;
+  if (!__ESPRUINO__ && __QOS2__) c._in2 = 0;
   if (end) {
     // Whatever could not be sent is failed, never dropped silently (those without a callback
     // quietly: the app ended the client).
@@ -585,6 +596,7 @@ P._packet = function () {
           } else {
             e._s = F.Done;
             c._inflight--;
+            if (!__ESPRUINO__ && __QOS2__ && e._h & 4) c._in2--;
             pump(c, i);
           }
           done = true;
@@ -685,13 +697,14 @@ function pump(c: any, k?: number) {
   c._busy = 1;
   for (k = c._nk; (e = c._q[__ESPRUINO__ ? k : c._qh + k!]) && c._writable && c.connected; k!++)
     if (!(e._s & (F.Sent | F.Done))) {
-      if (__QOS1__ && e._h & 6 && c._inflight >= c._if) break;
+      if (__QOS1__ && e._h & 6 && (c._inflight >= c._if || (!__ESPRUINO__ && __QOS2__ && e._h & 4 && c._in2 >= c._i2))) break;
       // Encoded now: DUP and a new id are field changes until then.
       // (A QoS 2 entry past its PUBREC is its PUBREL, resent in a resumed session [MQTT-4.3.3-1].)
       if (!c._out(__QOS2__ && e._s & F.Rel ? "\x62\x02" + u16(e._i) : packetText(e._h, u16(__ESPRUINO__ ? e._t : bytesOf(e._t)) + (__QOS1__ && e._h & 6 ? u16(e._i) : "") + e._p))) break;
       if (__QOS1__ && e._h & 6) {
         e._s = F.Sent | (__QOS2__ ? e._s & F.Rel : 0);
         c._inflight++;
+        if (!__ESPRUINO__ && __QOS2__ && e._h & 4) c._in2++;
       } else {
         // Freed before its callback runs, so a publish from the callback finds room (this pump
         // goes on: the nested call only frees); the cursor, past it, stays right whatever the

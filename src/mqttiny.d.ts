@@ -150,6 +150,12 @@ export interface ConnectOptions {
    * so that it never delivers one twice (default 16 on boards, 65,535 on Node). One more is error 215.
    */
   qos2Held?: number;
+  /**
+   * Node: most QoS 2 publishes in flight at once, within `inflight` (default 20). Mosquitto 2
+   * acknowledges a QoS 2 PUBLISH beyond its `max_inflight_messages` (20 by default) and then drops
+   * it: raise this only with the broker's limit.
+   */
+  qos2Inflight?: number;
 }
 
 export interface PublishOptions {

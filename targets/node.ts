@@ -14,7 +14,7 @@ var platform: any;
  * most publishes it holds. outboxMax is not among connector()'s defaults, where 0 would mean "the
  * default".
  */
-var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 4096, qos2Held: 65535 };
+var DEFAULTS = { rxSize: 8192, outboxSize: 16384, queueSize: 20000, inflight: 4096, qos2Held: 65535, qos2Inflight: 20 };
 
 export function connect(url?: any, opts?: any) {
   var o: any = options(url, opts, DEFAULTS);

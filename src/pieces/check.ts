@@ -38,7 +38,7 @@ export function check(P: any) {
   var init = P._init, publish = P.publish, subscribe = P.subscribe;
   P._u = badUtf8;
   P._init = function (o: any, p: any) {
-    var e = (o.password != null && payloadOf(o.password) === undefined) || !(o.inflight >= 1 && o.queueSize >= 1 && o.rxSize >= 16 && o.outboxSize >= 16 && (!__QOS2__ || !(o.qos2Held < 1))) ? Err.Options : badConnect(connectFields(o));
+    var e = (o.password != null && payloadOf(o.password) === undefined) || !(o.inflight >= 1 && o.queueSize >= 1 && o.rxSize >= 16 && o.outboxSize >= 16 && (!__QOS2__ || !(o.qos2Held < 1 || o.qos2Inflight < 1))) ? Err.Options : badConnect(connectFields(o));
     if (e) throw mqttError(e);
     return init.call(this, o, p);
   };

@@ -4,7 +4,7 @@
 // Receiving: method B of 4.3.3, delivered at the first PUBLISH, its id held until PUBREL.
 import { describe, it, expect } from "vitest";
 import mqtt from "mqtt-packet";
-import { CHUNKS, connected, drain, errors, lines, text } from "./helpers";
+import { CHUNKS, MODE, connected, drain, errors, lines, text } from "./helpers";
 
 /** The client's next packets as trace lines, after `ms` of virtual time. */
 function next(broker: any, ms = 10): string[] {
@@ -91,6 +91,20 @@ describe.each(CHUNKS)("sending at QoS 2 (chunkSize %s)", (_, chunkSize) => {
     }
     clock.flush();
     expect(done).toEqual(["a null", "b null"]);
+  });
+
+  it.runIf(MODE == "node")("Node: at most qos2Inflight QoS 2 publishes in flight (Mosquitto drops what is beyond its max_inflight_messages), QoS 1 ones pass within inflight", () => {
+    const { c, broker, clock } = connected({}, { inflight: 8, qos2Inflight: 2, queueSize: 20, outboxSize: 4096 }, { chunkSize });
+    for (let i = 0; i < 4; i++) c.publish("m/" + i, "x", { qos: 2 });
+    c.publish("m/q1", "x", { qos: 1 });
+    const first = drain(broker, 10);
+    expect(first.map((p) => p.topic)).toEqual(["m/0", "m/1"]);
+    broker.send({ cmd: "pubrec", messageId: first[0].messageId });
+    expect(next(broker)).toEqual([`PUBREL id=${first[0].messageId}`]);
+    broker.send({ cmd: "pubcomp", messageId: first[0].messageId });
+    clock.flush();
+    // (In order: the QoS 1 publish waits behind the QoS 2 ones, as behind a full window.)
+    expect(drain(broker, 10).map((p) => p.topic)).toEqual(["m/2"]);
   });
 
   it("end() fails a QoS 2 message still waiting for its PUBCOMP with 108", () => {
