@@ -62,6 +62,11 @@ export const enum Err {
    * neither delivered nor acknowledged, and the broker sends it again after the reconnect.
    */
   HeldFull = 215,
+  /**
+   * A saved session (the session piece) that cannot be used: truncated, changed, of another
+   * format or another client id. The client starts without it.
+   */
+  Session = 216,
 
   // 3xx: the connection
   /** CONNACK 1: unacceptable protocol version. Reconnecting stops. */

@@ -49,6 +49,8 @@ export declare const enum ErrorCode {
   Unmatched = 214,
   /** A QoS 2 message arrived while `qos2Held` received ones wait for their PUBREL; the broker resends it. */
   HeldFull = 215,
+  /** A saved session (mqttiny-session) truncated, changed or of another client id: the client started without it. */
+  Session = 216,
   /** CONNACK 1: unacceptable protocol version; reconnecting stops. */
   RefusedProtocol = 301,
   /** CONNACK 2: identifier rejected; retried at reconnectMax. */

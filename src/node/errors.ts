@@ -28,6 +28,7 @@ var WORDS: any = {
   213: "QoS 2 message from the broker (not supported)",
   214: "PUBREC or PUBCOMP that matches no QoS 2 message at that step",
   215: "QoS 2 message while qos2Held received ones wait for their PUBREL",
+  216: "saved session truncated, changed or of another client id: started without it",
   301: "connection refused: unacceptable protocol version",
   302: "connection refused: identifier rejected",
   303: "connection refused: server unavailable",

@@ -13,7 +13,7 @@ import { espruinoVm, EspruinoVm, FakeSocket } from "./espruino-vm";
 const boards: string[] = listTargets(path.join(root, "targets")).filter((t: string) => targetFeatures(root, t).ESPRUINO);
 const pieces: string[] = listPieces(path.join(root, "src", "pieces"));
 /** The public names a piece adds to the prototype. */
-const PUBLIC: Record<string, string[]> = { events: ["off", "once", "removeAllListeners", "removeListener"], subs: ["unsubscribe"] };
+const PUBLIC: Record<string, string[]> = { events: ["off", "once", "removeAllListeners", "removeListener"], session: ["saveSession"], subs: ["unsubscribe"] };
 
 beforeAll(() => ensureBuilt(), 180_000);
 

@@ -27,6 +27,21 @@ export const CHUNK: number | undefined = MODE == "espruino" ? 268 : undefined;
 /** For describe.each: the mode's usual chunks, and one byte per data event. */
 export const CHUNKS: [string, number | undefined][] = [[String(CHUNK || "default"), CHUNK], ["1", 1]];
 
+/**
+ * Espruino's Storage module as the session piece uses it, over a Map shared by every rig (a board's
+ * flash outlives the program): read(name) is the file's text or undefined, write(name, text) true.
+ */
+export const STORAGE = {
+  files: new Map<string, string>(),
+  read(name: string): string | undefined {
+    return this.files.get(name);
+  },
+  write(name: string, text: string): boolean {
+    this.files.set(name, String(text));
+    return true;
+  },
+};
+
 export interface Rig {
   clock: VirtualClock;
   sim: SimNetwork;
@@ -42,7 +57,7 @@ export function rig(simOpts: any = {}): Rig {
     MODE == "espruino"
       ? espruinoPlatform(
           {
-            _req: (m: string) => (m == "tls" ? sim.tls : sim.net),
+            _req: (m: string) => (m == "tls" ? sim.tls : m == "Storage" ? STORAGE : sim.net),
             _E: sim.E,
             _now: () => env.now(),
             _setInterval: env.setInterval,

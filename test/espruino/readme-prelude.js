@@ -15,6 +15,10 @@
 //   setInterval runs ten times faster (a 10 s reading every second).
 // - The run ends after __RUN_MS__ ms with quit(), set first so an example that throws still ends.
 setTimeout(function () { print("@@END " + process.memory().usage); quit(); }, __RUN_MS__);
+// Deep sleep (the Linux build has neither object): on a board the program ends there and runs
+// again on waking; here it says so.
+var ESP32 = { deepSleep: function (us) { print("@@SLEEP " + us); } };
+var ESP8266 = { deepSleep: function (us) { print("@@SLEEP " + us); } };
 var __PORT = __PORT__;
 var __net = require("net");
 var __wifiOn = [];

@@ -309,14 +309,16 @@ export function parseOutput(lines) {
 
 /**
  * Spawns run.sh. `modules` is [[name, path]]; `onLine(line)` sees every output line as it comes;
- * `vars`, when given, is run.sh's --vars.
+ * `vars`, when given, is run.sh's --vars; `flash`, run.sh's --flash (two runs with the same file are
+ * a board that rebooted).
  * Resolves with { lines, code, ...parseOutput(lines) }; run.sh bounds the run at `seconds`, and a
  * kill after seconds + 15 guards run.sh itself.
  */
-export function runEspruino({ dir, modules, script, variant, way, seconds = RUN_SECONDS, onLine, vars }) {
+export function runEspruino({ dir, modules, script, variant, way, seconds = RUN_SECONDS, onLine, vars, flash }) {
   return new Promise((resolve, reject) => {
     const args = [path.join(dir, "run.sh"), "--load", way];
     if (vars) args.push("--vars", String(vars)); // fewer JsVars than the variant has
+    if (flash) args.push("--flash", flash); // Storage kept in this file across runs: a reboot
     for (const [n, p] of modules) args.push("--module", `${n}=${p}`);
     args.push(script, variant, String(seconds));
     const child = spawn("bash", args, { stdio: ["ignore", "pipe", "pipe"], detached: true });

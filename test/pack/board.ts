@@ -76,6 +76,9 @@ const FAKES = String.raw`
   G.LED1 = pin("LED1"); G.LED2 = pin("LED2"); G.LED = G.LED1;
   G.A0 = pin("A0"); G.A2 = pin("A2"); G.A3 = pin("A3"); G.B6 = pin("B6"); G.B7 = pin("B7"); G.D2 = pin("D2"); G.D4 = pin("D4");
   G.digitalWrite = function () {}; G.digitalRead = function () { return 0; }; G.analogRead = function () { return 0.5; };
+  // Deep sleep: on a board the program ends and runs again on waking; here it is recorded.
+  G.ESP32 = { deepSleep: function (us) { G.__slept = us; } };
+  G.ESP8266 = { deepSleep: function (us) { G.__slept = us; } };
   G.Serial2 = { setup: function () {} };
   G.Serial1 = G.Serial2;
   G.save = function () {};
