@@ -355,7 +355,10 @@ P._drop = function (code?: number, cause?: any) {
     if (was == S.Ended) return;
     c._state = S.Ended;
     c._plat._g._clearInterval(c._timer);
-    // A write that fails drops the socket quietly: _drop() reports nothing once Ended.
+    // A write that fails drops the socket quietly: _drop() reports nothing once Ended. On Node,
+    // ended from a message handler: that message's ack first, as Espruino's deferred end() sends it
+    // (else the broker sends a QoS 2 message again, to a client that may not hold its id).
+    if (!__ESPRUINO__ && was == S.Connected && c._ack) c._out(c._ack);
     if (was == S.Connected) c._out("\xe0\x00"); // DISCONNECT
   }
   c._sock = null;
@@ -576,7 +579,10 @@ P._packet = function () {
       g = __ESPRUINO__ ? n.substring(c._ts, c._te) : r._topic(n, c._ts, c._te);
       e = __ESPRUINO__ ? n.substring(c._ps, c._pe) : r._payload(n, c._ps, c._pe);
       if (g === undefined || e === undefined) return c._drop(Err.NoMemory);
+      // Node: the ack, for an end() from a handler, which finishes at once there (see _drop).
+      if (!__ESPRUINO__) c._ack = q && (__QOS2__ && q > 2 ? "\x50\x02" : "\x40\x02") + u16(id);
       c._emit(Ev.Message, g, e, { qos: q / 2, retain: !!(c._flags & 1), dup: !!(c._flags & 8) });
+      if (!__ESPRUINO__) c._ack = 0;
     }
     // Held even when a handler dropped the connection before the PUBREC: the broker resends it.
     if (__QOS2__ && q > 2 && j < 0) c._held.push(id);
@@ -590,7 +596,9 @@ P._packet = function () {
       for (i = __ESPRUINO__ ? 0 : c._qh; !done && (e = c._q[i]); i++)
         if (e._s & F.Sent && e._i == id && (!__QOS2__ || t == (e._h & 4 ? (e._s & F.Rel ? T.PUBCOMP : T.PUBREC) : T.PUBACK))) {
           if (__QOS2__ && t == T.PUBREC) {
-            // Received: its id is released in the order PUBRECs came [MQTT-4.6.0-4].
+            // Received: its id is released in the order PUBRECs came [MQTT-4.6.0-4] (resent in the
+            // outbox's order after a reconnect: the order of the PUBLISHes, which a broker's
+            // PUBRECs follow [MQTT-4.6.0-3]).
             e._s |= F.Rel;
             c._out("\x62\x02" + u16(id)); // PUBREL [MQTT-4.3.3-1]
           } else {

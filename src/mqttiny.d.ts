@@ -149,7 +149,7 @@ export interface ConnectOptions {
   inflight?: number;
   /**
    * QoS 2 targets: most received QoS 2 messages waiting for their PUBREL, whose ids the client holds
-   * so that it never delivers one twice (default 16 on boards, 65,535 on Node). One more is error 215.
+   * so that it never delivers one twice (default 32 on boards, 65,535 on Node). One more is error 215.
    */
   qos2Held?: number;
   /**

@@ -5,4 +5,4 @@ import { connector } from "../src/api";
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: true, QOS1: true, QOS2: true, TLS: true };
 
-export var connect = connector({ rxSize: 2048, outboxSize: 4096, queueSize: 16, inflight: 4, qos2Held: 16 });
+export var connect = connector({ rxSize: 2048, outboxSize: 4096, queueSize: 16, inflight: 4, qos2Held: 32 });

@@ -5,4 +5,4 @@ import { connector } from "../src/api";
 /** Read by the build: each key becomes the literal of __KEY__ in this target's bundle. */
 export const FEATURES = { ESPRUINO: true, QOS1: true, QOS2: true, TLS: true };
 
-export var connect = connector({ rxSize: 1536, outboxSize: 2048, queueSize: 8, inflight: 2, qos2Held: 16 });
+export var connect = connector({ rxSize: 1536, outboxSize: 2048, queueSize: 8, inflight: 2, qos2Held: 32 });

@@ -5,7 +5,7 @@ export {};
 /**
  * mqttiny-session: load it after "mqttiny" (`require("mqttiny-session")`) for a session that
  * survives a reboot (deep sleep, a power cut). `client.saveSession()` writes the unfinished
- * publishes, the next packet id, the held QoS 2 ids and the subscriptions to a small file
+ * publishes with their ids, the held QoS 2 ids and the subscriptions to a small file
  * (Storage on Espruino, a file on Node); `connect(url, { clientId, clean: false, session: name })`
  * reads it back. A file that does not read back whole, or is another client's, is error 216 and a
  * start without it. The module exports nothing.
@@ -13,8 +13,9 @@ export {};
 declare module "./mqttiny" {
   interface Client {
     /**
-     * Writes the session to `file` (default: the `session` option, else "mqttiny.ses"): a Storage
-     * file on Espruino, a path on Node. True when written.
+     * Writes the session to `file` (default: the file of the `session` option): a Storage file on
+     * Espruino, a path on Node. True when written; false when it could not be (the flash full, no
+     * name).
      */
     saveSession(file?: string): boolean;
   }

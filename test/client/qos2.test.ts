@@ -301,6 +301,14 @@ describe.each(CHUNKS)("receiving at QoS 2 (chunkSize %s)", (_, chunkSize) => {
     expect(got).toEqual(["in/x p1 q2", "in/x p2 q2", "in/x p3 q2 dup"]);
   });
 
+  it("end() from the handler of a QoS 2 message: its PUBREC goes out before the DISCONNECT (else the broker sends it again)", () => {
+    const { c, broker, clock } = receiver();
+    c.on("message", () => c.end(true));
+    broker.send(pub(7));
+    clock.flush();
+    expect(next(broker)).toEqual(["PUBREC id=7", "DISCONNECT"]);
+  });
+
   it("a PUBLISH larger than rxSize is skipped (210), answered with PUBREC and held", () => {
     const { broker, clock, got, c } = receiver();
     const codes = errors(c);

@@ -137,6 +137,46 @@ describe("a session saved, then read back after a reboot", () => {
       expect(drain(b.broker, 10)).toEqual([]);
     });
 
+  /** A file that passes its checksum (the piece's own sum) with `body` as everything before it. */
+  const signed = (body: string) => {
+    let h = 0;
+    for (let i = 0; i < body.length; i++) h = (h * 31 + body.charCodeAt(i)) & 65535;
+    return body + "," + h + "]";
+  };
+  for (const [what, body] of [
+    ["no outbox", `["MQS1","dev1",[],null,{}`],
+    ["no held ids", `["MQS1","dev1",null,[],{}`],
+    ["no subscriptions", `["MQS1","dev1",[],[],null`],
+    ["an entry that is a number", `["MQS1","dev1",[],[7],{}`],
+  ])
+    it(`a file of the right checksum but the wrong types (${what}): 216 or a clean start, never a throw`, () => {
+      const f = fresh();
+      writeFile(f, signed(body));
+      let b: any;
+      expect(() => (b = reboot(f, true))).not.toThrow();
+      b.broker.send({ cmd: "publish", topic: "in/x", payload: "p", qos: 2, messageId: 3 });
+      expect(() => b.clock.flush()).not.toThrow();
+      expect(b.log.filter((l: string) => l.startsWith("error")).every((l: string) => l == "error 216")).toBe(true);
+      expect(b.c.connected).toBe(true);
+    });
+
+  it("saveSession() says false when the file cannot be written (a full flash), and throws nothing", () => {
+    const a = rig();
+    const c = a.make({ ...OPTS });
+    c.publish("m/1", "x", { qos: 1 });
+    if (MODE == "espruino") {
+      const write = STORAGE.write;
+      STORAGE.write = () => {
+        throw new Error("Unable to find or create file"); // Espruino 2v29's, with the flash full
+      };
+      try {
+        expect(c.saveSession("full.ses")).toBe(false);
+      } finally {
+        STORAGE.write = write;
+      }
+    } else expect(c.saveSession(path.join(dir, "no-such-dir", "x.ses"))).toBe(false);
+  });
+
   it("another client's file: 216, and a start without it", () => {
     const f = fresh();
     const a = offline(f);
@@ -147,16 +187,16 @@ describe("a session saved, then read back after a reboot", () => {
     expect(drain(b.broker, 10)).toEqual([]);
   });
 
-  it("saves to the file named in the call, else the `session` option, else mqttiny.ses", () => {
+  it("saves to the file named in the call, else to the `session` option's; with neither, says false", () => {
     const a = rig();
     const c = a.make({ ...OPTS });
     c.publish("m/1", "x", { qos: 1 });
     const f = fresh();
     expect(c.saveSession(f)).toBe(true);
     expect(readFile(f)!.startsWith(`["MQS1",`)).toBe(true);
-    if (MODE == "espruino") {
-      expect(c.saveSession()).toBe(true);
-      expect(STORAGE.read("mqttiny.ses")!.startsWith(`["MQS1",`)).toBe(true);
-    }
+    expect(c.saveSession()).toBe(false);
+    const g = fresh(), d = a.make({ ...OPTS, session: g });
+    expect(d.saveSession()).toBe(true);
+    expect(readFile(g)!.startsWith(`["MQS1",`)).toBe(true);
   });
 });
